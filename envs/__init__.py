@@ -1,0 +1,26 @@
+"""srl-bench environments: pixel observations plus the true state in ``info["state"]``.
+
+Importing this package registers the ``srl/...`` ids with Gymnasium::
+
+    import gymnasium, envs
+    env = gymnasium.make("srl/CartPole-v0", image_size=64)
+
+Every env observes ``Box(0, 255, (H, W, 3), uint8)`` (default 64×64), returns the ground-truth state
+as a float32 vector in ``info["state"]`` and names its entries in ``env.unwrapped.state_names``.
+"""
+
+from __future__ import annotations
+
+from gymnasium.envs.registration import register, registry
+
+ENV_IDS: list[str] = []
+
+
+def _register(env_id: str, entry_point: str, **kwargs) -> None:
+    ENV_IDS.append(env_id)
+    if env_id not in registry:
+        register(id=env_id, entry_point=entry_point, **kwargs)
+
+
+_register("srl/CartPole-v0", "envs.classic:PixelCartPoleEnv", max_episode_steps=500)
+_register("srl/Pendulum-v0", "envs.classic:PixelPendulumEnv", max_episode_steps=200)

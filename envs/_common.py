@@ -1,0 +1,42 @@
+"""Helpers shared by the srl-bench environments: image-size parsing and the observation space."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from gymnasium import spaces
+
+# Gymnasium's pygame renderers probe for a display; none is needed for rgb_array frames.
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+
+MIN_IMAGE_SIDE = 8
+MAX_IMAGE_SIDE = 1024
+
+
+def parse_image_size(image_size: int | tuple[int, int] | list[int]) -> tuple[int, int]:
+    """Return ``(height, width)`` from an int (square) or a pair, or raise a clear ``ValueError``."""
+    if isinstance(image_size, (int, np.integer)) and not isinstance(image_size, bool):
+        height = width = int(image_size)
+    elif (
+        isinstance(image_size, (tuple, list))
+        and len(image_size) == 2
+        and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in image_size)
+    ):
+        height, width = int(image_size[0]), int(image_size[1])
+    else:
+        raise ValueError(
+            f"image_size must be an int or a (height, width) pair of ints, got {image_size!r}"
+        )
+    for side in (height, width):
+        if not MIN_IMAGE_SIDE <= side <= MAX_IMAGE_SIDE:
+            raise ValueError(
+                f"image_size sides must be between {MIN_IMAGE_SIDE} and {MAX_IMAGE_SIDE} pixels, "
+                f"got {image_size!r}"
+            )
+    return height, width
+
+
+def image_space(height: int, width: int) -> spaces.Box:
+    """The observation space of every srl-bench env: an RGB uint8 image."""
+    return spaces.Box(0, 255, (height, width, 3), dtype=np.uint8)
