@@ -1,0 +1,96 @@
+"""The encoder contract: images in, low-dimensional states out.
+
+Convention (one, converted in one place): encoders take a batch of images as **uint8, N×H×W×C**
+(channels last, exactly as environments return them and datasets store them), as a NumPy array or a
+tensor. ``Encoder.preprocess`` turns that into float N×C×H×W in [0, 1]; subclasses implement
+``embed`` on the preprocessed tensor. Everything downstream (metrics, probes, RL) calls only
+``forward`` / ``encode``.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Union
+
+import numpy as np
+import torch
+from torch import nn
+
+
+def to_float_nchw(images: np.ndarray | torch.Tensor, device: torch.device | str | None = None) -> torch.Tensor:
+    """uint8 N×H×W×C images (array or tensor) -> float32 N×C×H×W in [0, 1] on ``device``."""
+    tensor = torch.as_tensor(images)
+    if device is not None:
+        tensor = tensor.to(device, non_blocking=True)
+    if tensor.ndim != 4:
+        raise ValueError(f"expected a batch of images N×H×W×C, got shape {tuple(tensor.shape)}")
+    return tensor.permute(0, 3, 1, 2).float().div_(255.0)
+
+
+class Encoder(nn.Module):
+    """Base class of every encoder: ``state_dim`` and ``forward(uint8 N×H×W×C) -> (N, state_dim)``.
+
+    Subclasses implement ``embed(x)`` on float N×C×H×W images in [0, 1]. To plug in an encoder of
+    your own, subclass this and implement ``embed`` (or override ``forward`` entirely), then pass it
+    to ``srl_bench.evaluate``.
+    """
+
+    def __init__(self, state_dim: int) -> None:
+        super().__init__()
+        if state_dim < 1:
+            raise ValueError(f"state_dim must be at least 1, got {state_dim}")
+        self.state_dim = int(state_dim)
+
+    @property
+    def device(self) -> torch.device:
+        for tensor in self.parameters():
+            return tensor.device
+        for tensor in self.buffers():
+            return tensor.device
+        return torch.device("cpu")
+
+    def preprocess(self, images: np.ndarray | torch.Tensor) -> torch.Tensor:
+        """uint8 N×H×W×C -> float N×C×H×W in [0, 1], on this encoder's device."""
+        return to_float_nchw(images, self.device)
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """States from preprocessed images (float N×C×H×W in [0, 1])."""
+        raise NotImplementedError
+
+    def forward(self, images: np.ndarray | torch.Tensor) -> torch.Tensor:
+        return self.embed(self.preprocess(images))
+
+    @torch.no_grad()
+    def encode(self, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
+        """States of a (possibly memory-mapped) image array, in eval mode and batches, as float32."""
+        was_training = self.training
+        self.eval()
+        out = [self(np.array(images[i : i + batch_size])).float().cpu().numpy()
+               for i in range(0, len(images), batch_size)]
+        self.train(was_training)
+        return np.concatenate(out) if out else np.zeros((0, self.state_dim), np.float32)
+
+
+EncoderLike = Union[nn.Module, Callable[[np.ndarray], np.ndarray]]
+
+
+@torch.no_grad()
+def encode_images(encoder: EncoderLike, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """States of ``images`` from an ``Encoder``, any ``nn.Module`` taking uint8 N×H×W×C, or a plain
+    callable mapping a NumPy image batch to NumPy states."""
+    if isinstance(encoder, Encoder):
+        return encoder.encode(images, batch_size)
+    if isinstance(encoder, nn.Module):
+        was_training = encoder.training
+        encoder.eval()
+        try:
+            device = next(encoder.parameters()).device
+        except StopIteration:
+            device = torch.device("cpu")
+        out = [torch.as_tensor(encoder(torch.as_tensor(np.array(images[i : i + batch_size]), device=device)))
+               .float().cpu().numpy() for i in range(0, len(images), batch_size)]
+        encoder.train(was_training)
+    else:
+        out = [np.asarray(encoder(np.asarray(images[i : i + batch_size])), dtype=np.float32)
+               for i in range(0, len(images), batch_size)]
+    states = np.concatenate(out)
+    return states.reshape(len(states), -1)

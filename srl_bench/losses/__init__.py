@@ -1,0 +1,7 @@
+"""Composable loss terms: reconstruction, KL, forward, inverse, reward, robotic priors, ..."""
+
+from srl_bench.losses import terms  # noqa: F401  (registers the terms)
+from srl_bench.losses.base import LOSS_TERMS, LossTerm, Objective, register_term
+from srl_bench.losses.batch import Batch
+
+__all__ = ["LOSS_TERMS", "Batch", "LossTerm", "Objective", "register_term"]

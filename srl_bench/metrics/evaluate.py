@@ -1,0 +1,119 @@
+"""Score any encoder on a dataset's held-out episodes (``specs/metrics.md``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from srl_bench.data import Dataset, load_dataset, split_episodes
+from srl_bench.encoder import EncoderLike, encode_images
+from srl_bench.errors import SrlBenchError
+from srl_bench.metrics.core import gtc, knn_mse, linear_probe_r2, standardise
+
+# metric name -> True when higher is better (used by tables and leaderboards)
+HIGHER_IS_BETTER = {"knn_mse": False, "knn_mse_raw": False, "knn_mse_ratio": False, "gtc_mean": True,
+                    "probe_linear_r2": True}
+
+
+def encode_rows(encoder: EncoderLike, dataset: Dataset, rows: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """Learned states of the given dataset rows.
+
+    An encoder that needs whole episodes (for example a recurrent one) may define
+    ``encode_dataset(dataset, rows) -> states``; it is used instead of frame-by-frame encoding.
+    """
+    if hasattr(encoder, "encode_dataset"):
+        states = np.asarray(encoder.encode_dataset(dataset, rows), dtype=np.float32)
+    else:
+        states = encode_images(encoder, dataset.observations[rows], batch_size) if len(rows) else None
+    if states is None or len(states) != len(rows):
+        raise SrlBenchError(f"the encoder returned {0 if states is None else len(states)} states for {len(rows)} frames")
+    return states.reshape(len(rows), -1)
+
+
+def evaluate(
+    encoder: EncoderLike | str | Path,
+    dataset: Dataset | str | Path,
+    k: int = 5,
+    test_fraction: float = 0.2,
+    split_seed: int = 0,
+    test_episodes: list[int] | np.ndarray | None = None,
+    whole_dataset: bool = False,
+    batch_size: int = 256,
+) -> dict[str, Any]:
+    """KNN-MSE (standardised, raw and as a fraction of random), GTC and the linear probe's R².
+
+    ``encoder`` is an ``srl_bench.Encoder``, any ``torch.nn.Module`` mapping uint8 N×H×W×C images to
+    states, a plain callable doing the same on NumPy arrays, or a run directory. KNN-MSE and GTC are
+    computed on the held-out test episodes (the whole dataset with ``whole_dataset=True``, the S-RL
+    Toolbox's historical setting); the probe is always fitted on the other episodes and scored on the
+    test episodes. When a run directory is scored on the dataset it was trained on, its own held-out
+    episodes are used, so the scores are truly out-of-sample.
+    """
+    if k < 1:
+        raise SrlBenchError(f"k must be at least 1, got {k}")
+    data = dataset if isinstance(dataset, Dataset) else load_dataset(dataset)
+    if isinstance(encoder, (str, Path)):
+        from srl_bench.runs import load_run, read_run_config
+
+        run_config = read_run_config(encoder)
+        run_dataset = json.loads((Path(encoder) / "dataset.json").read_text())
+        if test_episodes is None and run_dataset.get("checksums") == data.meta.get("checksums"):
+            test_episodes = run_config["split"]["test_episodes"]
+        encoder = load_run(encoder)
+
+    if test_episodes is not None:
+        test_eps = np.asarray(sorted(set(int(e) for e in test_episodes)))
+        if len(test_eps) == 0 or test_eps.min() < 0 or test_eps.max() >= data.n_episodes:
+            raise SrlBenchError(f"test episodes must be ids in 0..{data.n_episodes - 1}")
+        train_eps = np.setdiff1d(np.arange(data.n_episodes), test_eps)
+        split = {"mode": "held_out", "source": "given", "test_episodes": test_eps.tolist()}
+    else:
+        train_eps, test_eps = split_episodes(data.n_episodes, test_fraction, split_seed)
+        split = {"mode": "held_out", "source": "seeded", "test_fraction": test_fraction,
+                 "split_seed": split_seed, "test_episodes": test_eps.tolist()}
+    if len(train_eps) == 0:
+        raise SrlBenchError("no training episodes are left for the probe; hold out fewer episodes")
+    train_rows = data.frames_of_episodes(train_eps)
+    test_rows = data.frames_of_episodes(test_eps)
+
+    s_train = encode_rows(encoder, data, train_rows, batch_size)
+    s_test = encode_rows(encoder, data, test_rows, batch_size)
+    g_train = np.asarray(data.states[train_rows], dtype=np.float64)
+    g_test = np.asarray(data.states[test_rows], dtype=np.float64)
+
+    if whole_dataset:
+        split["mode"] = "whole_dataset"
+        order = np.argsort(np.concatenate([train_rows, test_rows]))
+        s_eval = np.concatenate([s_train, s_test])[order]
+        g_eval = np.concatenate([g_train, g_test])[order]
+    else:
+        s_eval, g_eval = s_test, g_test
+
+    names = data.state_names
+    g_std, dropped = standardise(g_eval)
+    kept_names = [n for n, d in zip(names, dropped) if not d]
+    if not kept_names:
+        raise SrlBenchError("every ground-truth dimension is constant on the evaluation episodes; nothing to score")
+    knn_std = knn_mse(s_eval, g_std, k)
+    gtc_per_dim = gtc(s_eval, g_eval)
+    r2 = linear_probe_r2(s_train, g_train, s_test, g_test)
+    probe_kept = ~np.isnan(r2)
+    return {
+        "knn_mse": knn_std,
+        "knn_mse_raw": knn_mse(s_eval, g_eval, k),
+        "knn_mse_ratio": knn_std / (2 * len(kept_names)),
+        "gtc_mean": float(np.nanmean(gtc_per_dim)),
+        "probe_linear_r2": float(r2[probe_kept].mean()),
+        "gtc": {n: float(v) for n, v in zip(names, gtc_per_dim) if not np.isnan(v)},
+        "probe_linear_r2_per_dim": {n: float(v) for n, v in zip(names, r2) if not np.isnan(v)},
+        "dropped_constant_dims": [n for n, d in zip(names, dropped) if d],
+        "k": k,
+        "state_dim": int(s_eval.shape[1]),
+        "n_eval_frames": int(len(s_eval)),
+        "n_probe_train_frames": int(len(train_rows)),
+        "split": split,
+        "dataset": data.identity,
+    }

@@ -1,0 +1,91 @@
+"""Run directories: everything needed to reload and re-evaluate a trained encoder.
+
+A run directory holds ``config.json`` (method, resolved hyper-parameters, seed, split, the facts about
+the data the networks were built for), ``dataset.json`` (the training dataset's identity: path,
+env, seed, checksums), ``model.pt`` (the weights of the encoder and of its loss heads),
+``train_log.csv`` (per-epoch losses) and ``summary.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from srl_bench.encoder import Encoder
+from srl_bench.errors import SrlBenchError
+from srl_bench.methods import DataContext, SRLModel, get_method
+from srl_bench.methods.config import build_config
+
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.pt"
+
+
+def resolve_device(device: str) -> torch.device:
+    """``auto`` -> CUDA when present, else CPU; an explicit device must exist."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise SrlBenchError(f"device {device!r} was asked for but CUDA is not available; use --device cpu or auto")
+    try:
+        return torch.device(device)
+    except RuntimeError as exc:
+        raise SrlBenchError(f"unknown device {device!r}; use auto, cpu or cuda") from exc
+
+
+class RunWriter:
+    """Writes a run into a temporary directory and moves it into place only when complete."""
+
+    def __init__(self, out_dir: str | Path, overwrite: bool = False) -> None:
+        self.out_dir = Path(out_dir)
+        if self.out_dir.exists() and not overwrite:
+            raise SrlBenchError(f"{self.out_dir} already exists; choose another --out or pass --overwrite")
+        self.tmp_dir = self.out_dir.parent / f".{self.out_dir.name}.tmp-{os.getpid()}"
+        shutil.rmtree(self.tmp_dir, ignore_errors=True)
+        self.tmp_dir.mkdir(parents=True)
+
+    def write_json(self, name: str, payload: dict[str, Any]) -> None:
+        with open(self.tmp_dir / name, "w") as handle:
+            json.dump(payload, handle, indent=2)
+
+    def save_weights(self, model: SRLModel) -> None:
+        torch.save(model.state_dict(), self.tmp_dir / WEIGHTS_FILE)
+
+    def publish(self) -> Path:
+        if self.out_dir.exists():
+            shutil.rmtree(self.out_dir)
+        os.replace(self.tmp_dir, self.out_dir)
+        return self.out_dir
+
+    def abort(self) -> None:
+        shutil.rmtree(self.tmp_dir, ignore_errors=True)
+
+
+def read_run_config(run_dir: str | Path) -> dict[str, Any]:
+    """The ``config.json`` of a run, or a clear error if ``run_dir`` is not a run."""
+    path = Path(run_dir) / CONFIG_FILE
+    if not path.is_file():
+        raise SrlBenchError(f"{run_dir} is not a run directory (no {CONFIG_FILE}); train one with `srl-bench train`")
+    return json.loads(path.read_text())
+
+
+def load_model(run_dir: str | Path, device: str = "cpu") -> SRLModel:
+    """The full trained model (encoder and loss heads) of a run, in eval mode."""
+    run_config = read_run_config(run_dir)
+    method = get_method(run_config["method"])
+    config = build_config(method.config_class, run_config["config"], source=f"{run_dir}/{CONFIG_FILE}")
+    model = method.build(config, DataContext.from_meta(run_config["data_meta"]))
+    weights = Path(run_dir) / WEIGHTS_FILE
+    if not weights.is_file():
+        raise SrlBenchError(f"{run_dir} has no {WEIGHTS_FILE}; the run did not finish, train it again")
+    model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+    return model.to(resolve_device(device)).eval()
+
+
+def load_run(run_dir: str | Path, device: str = "cpu") -> Encoder:
+    """The trained encoder of a run, in eval mode, ready for ``srl_bench.evaluate`` or RL."""
+    return load_model(run_dir, device).encoder
