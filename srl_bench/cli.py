@@ -1,0 +1,208 @@
+"""The ``srl-bench`` command: parses arguments, calls the library, prints a short summary.
+
+Every problem with the user's input ends in one sentence on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+import yaml
+
+from srl_bench.errors import SrlBenchError
+
+
+def _parse_assignments(pairs: Sequence[str], flag: str) -> dict[str, Any]:
+    """``["a=1", "losses.forward=0.5"]`` -> ``{"a": 1, "losses": {"forward": 0.5}}`` (values read as YAML)."""
+    result: dict[str, Any] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise SrlBenchError(f"{flag} expects KEY=VALUE, got {pair!r}")
+        key, raw = pair.split("=", 1)
+        try:
+            value = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            value = raw
+        target = result
+        *parents, leaf = key.strip().split(".")
+        for parent in parents:
+            target = target.setdefault(parent, {})
+        target[leaf] = value
+    return result
+
+
+def cmd_generate(args: argparse.Namespace) -> None:
+    from srl_bench.collect import generate_dataset
+    from srl_bench.data import load_dataset
+
+    path = generate_dataset(
+        args.env_id, args.episodes, args.out, seed=args.seed, image_size=args.image_size, policy=args.policy,
+        workers=args.workers, max_steps=args.max_steps, env_kwargs=_parse_assignments(args.env_kwarg, "--env-kwarg"),
+        overwrite=args.overwrite, progress=not args.quiet,
+    )
+    print(f"wrote {path}")
+    print(describe_dataset(load_dataset(path)))
+
+
+def describe_dataset(dataset) -> str:
+    """A short human-readable summary of a dataset."""
+    meta = dataset.meta
+    lengths = meta.get("episode_lengths") or []
+    size = sum(f.stat().st_size for f in Path(dataset.path).iterdir() if f.is_file())
+    space = meta["action_space"]
+    action = f"Discrete({space['n']})" if space["type"] == "discrete" else f"Box{tuple(space['shape'])}"
+    rows = [
+        ("environment", f"{meta['env_id']} {meta.get('env_kwargs', {})}"),
+        ("frames", f"{len(dataset)}"),
+        ("episodes", f"{dataset.n_episodes}" + (f" (length {min(lengths)}-{max(lengths)}, mean {sum(lengths) / len(lengths):.1f} steps)" if lengths else "")),
+        ("image shape", "×".join(str(v) for v in dataset.image_shape) + " uint8"),
+        ("state", ", ".join(dataset.state_names)),
+        ("action space", action),
+        ("policy", f"{meta['policy']} (seed {meta['seed']})"),
+        ("size on disk", f"{size / 2**20:.1f} MiB"),
+    ]
+    return "\n".join(f"  {name:<13} {value}" for name, value in rows)
+
+
+def cmd_dataset(args: argparse.Namespace) -> None:
+    from srl_bench.data import load_dataset
+
+    dataset = load_dataset(args.path)
+    print(f"dataset {dataset.path}")
+    print(describe_dataset(dataset))
+    if args.verify:
+        dataset.verify()
+        print("  checksums     all match")
+
+
+def cmd_methods(args: argparse.Namespace) -> None:
+    from srl_bench.methods import METHODS
+
+    width = max(len(name) for name in METHODS)
+    for name, method in sorted(METHODS.items()):
+        print(f"{name:<{width}}  {method.description}")
+        if args.verbose:
+            print(f"{'':<{width}}  paper: {method.paper}")
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    from srl_bench.train import train
+
+    overrides = _parse_assignments(args.set, "--set")
+    if args.state_dim is not None:
+        if args.state_dim < 1:
+            raise SrlBenchError(f"--state-dim must be at least 1, got {args.state_dim}")
+        overrides["state_dim"] = args.state_dim
+    if args.epochs is not None:
+        if args.epochs < 0:
+            raise SrlBenchError(f"--epochs must be at least 0, got {args.epochs}")
+        overrides["epochs"] = args.epochs
+    path = train(args.method, args.data, args.out, overrides=overrides, config_file=args.config, seed=args.seed,
+                 device=args.device, overwrite=args.overwrite, progress=not args.quiet)
+    summary = json.loads((path / "summary.json").read_text())
+    print(f"trained {args.method} -> {path}: state_dim {summary['state_dim']}, {summary['epochs_run']} epochs "
+          f"(best {summary['best_epoch']}, val loss {summary['best_val_loss']:.4g}), {summary['seconds']:.1f} s")
+
+
+def cmd_evaluate(args: argparse.Namespace) -> None:
+    from srl_bench.metrics import evaluate
+    from srl_bench.report import format_metrics, write_json_atomic
+
+    metrics = evaluate(args.run, args.data, k=args.k, test_fraction=args.test_fraction, split_seed=args.split_seed,
+                       whole_dataset=args.whole_dataset)
+    out = Path(args.out) if args.out else Path(args.run) / "metrics.json"
+    write_json_atomic(out, metrics)
+    print(format_metrics(metrics))
+    print(f"wrote {out}")
+
+
+def cmd_benchmark(args: argparse.Namespace) -> None:
+    from srl_bench.bench import run_benchmark
+
+    out = run_benchmark(args.config, out_dir=args.out, work_dir=args.work_dir, progress=not args.quiet,
+                        reuse=not args.fresh)
+    print((out / "leaderboard.md").read_text())
+    print(f"wrote {out / 'leaderboard.md'} and {out / 'leaderboard.csv'}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="srl-bench", description="Benchmark toolbox for state representation learning.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("generate", help="record a dataset of pixel observations and true states")
+    p.add_argument("env_id", help="environment id, e.g. srl/CartPole-v0")
+    p.add_argument("--episodes", type=int, required=True)
+    p.add_argument("--out", required=True, help="dataset directory to create")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--image-size", type=int, default=64)
+    p.add_argument("--policy", default="random", help="collection policy (default: random)")
+    p.add_argument("--workers", type=int, default=1, help="parallel worker processes")
+    p.add_argument("--max-steps", type=int, default=None, help="cap on steps per episode")
+    p.add_argument("--env-kwarg", action="append", default=[], metavar="KEY=VALUE", help="extra env kwarg (repeatable)")
+    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("dataset", help="summarise a dataset")
+    p.add_argument("path")
+    p.add_argument("--verify", action="store_true", help="also recompute the checksums")
+    p.set_defaults(func=cmd_dataset)
+
+    p = sub.add_parser("methods", help="list the SRL methods")
+    p.add_argument("-v", "--verbose", action="store_true", help="also show each method's paper")
+    p.set_defaults(func=cmd_methods)
+
+    p = sub.add_parser("train", help="train an SRL method on a dataset")
+    p.add_argument("method")
+    p.add_argument("--data", required=True)
+    p.add_argument("--out", required=True, help="run directory to create")
+    p.add_argument("--state-dim", type=int, default=None, help="default: the ground truth's dimension")
+    p.add_argument("--epochs", type=int, default=None)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
+    p.add_argument("--config", default=None, help="YAML of hyper-parameters (default: configs/methods/METHOD.yaml)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override one hyper-parameter")
+    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", help="score a trained encoder on held-out episodes")
+    p.add_argument("run", help="run directory")
+    p.add_argument("--data", required=True)
+    p.add_argument("--k", type=int, default=5)
+    p.add_argument("--test-fraction", type=float, default=0.2)
+    p.add_argument("--split-seed", type=int, default=0)
+    p.add_argument("--whole-dataset", action="store_true", help="S-RL Toolbox setting: KNN-MSE and GTC on all frames")
+    p.add_argument("--out", default=None, help="metrics file (default: RUN/metrics.json)")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("benchmark", help="generate, train, evaluate and rank, from a benchmark YAML")
+    p.add_argument("config", help="e.g. configs/benchmarks/quick.yaml")
+    p.add_argument("--out", default=None, help="results directory (default: the config's `out`)")
+    p.add_argument("--work-dir", default=None, help="where datasets and runs go (default: the config's `work_dir`)")
+    p.add_argument("--fresh", action="store_true", help="regenerate and retrain even when results exist")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_benchmark)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``srl-bench`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except SrlBenchError as exc:
+        print(f"srl-bench: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("srl-bench: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

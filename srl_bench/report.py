@@ -1,0 +1,47 @@
+"""Small output helpers: atomic JSON files and readable metric tables."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+
+def write_json_atomic(path: str | Path, payload: Any) -> Path:
+    """Write JSON to a temporary name beside ``path``, then rename, so no half-written file remains."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "w") as handle:
+        json.dump(payload, handle, indent=2)
+    os.replace(tmp, path)
+    return path
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write text to a temporary name beside ``path``, then rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+    return path
+
+
+def format_metrics(metrics: dict[str, Any]) -> str:
+    """A short table of the headline metrics, with the per-dimension detail below."""
+    lines = [
+        f"  evaluated on {metrics['n_eval_frames']} frames ({metrics['split']['mode']}, "
+        f"{len(metrics['split']['test_episodes'])} test episodes); state_dim {metrics['state_dim']}, k={metrics['k']}",
+        f"  {'knn_mse_ratio':<16} {metrics['knn_mse_ratio']:8.4f}   (lower is better; 1 = random neighbours)",
+        f"  {'knn_mse':<16} {metrics['knn_mse']:8.4f}   (standardised ground truth)",
+        f"  {'knn_mse_raw':<16} {metrics['knn_mse_raw']:8.4f}   (raw ground truth)",
+        f"  {'gtc_mean':<16} {metrics['gtc_mean']:8.4f}   (higher is better)",
+        f"  {'probe_linear_r2':<16} {metrics['probe_linear_r2']:8.4f}   (higher is better)",
+    ]
+    for name, r2 in metrics["probe_linear_r2_per_dim"].items():
+        lines.append(f"    {name:<20} R² {r2:7.3f}   GTC {metrics['gtc'].get(name, float('nan')):6.3f}")
+    if metrics["dropped_constant_dims"]:
+        lines.append(f"  constant on the evaluation set, dropped: {', '.join(metrics['dropped_constant_dims'])}")
+    return "\n".join(lines)
