@@ -37,7 +37,7 @@ read ``ABSENT = -1`` in every entry. ``ghost{i}_edible`` is 1 while a power pill
 
 Ghost cap. Levels keep adding ghosts, so the state reserves ``max_ghosts`` slots (default 4): the
 most that ``regular`` and ``avoid`` can reach within the default 1000-step cap (avoid's 128-step
-levels give level 8 at most, and regular needs over 100 steps per level to eat the food). From
+levels give level 8 at most; regular needs at least 137 steps to eat a level's 138 foods). From
 the level that would exceed the cap (level 9 by default) the count stays at ``max_ghosts`` while
 ghost speed keeps rising, so the state always describes every ghost on the board. Long ``hunt``
 or ``rush`` episodes of a strong agent can pass level 8; raise ``max_ghosts`` to keep the
