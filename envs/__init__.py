@@ -25,3 +25,4 @@ def _register(env_id: str, entry_point: str, **kwargs) -> None:
 _register("srl/CartPole-v0", "envs.classic:PixelCartPoleEnv", max_episode_steps=500)
 _register("srl/Pendulum-v0", "envs.classic:PixelPendulumEnv", max_episode_steps=200)
 _register("srl/MiniPacman-v0", "envs.minipacman:MiniPacmanEnv")
+_register("srl/KukaButton-v0", "envs.kuka_button:KukaButtonEnv")  # truncates itself at max_steps (250)

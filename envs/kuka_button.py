@@ -1,0 +1,441 @@
+"""Kuka button: a Kuka iiwa arm must reach and press a button on a table, seen through a fixed camera.
+
+The robotics task of the S-RL Toolbox rebuilt on ``pybullet`` directly (DIRECT mode: no window, no
+GPU), with the Gymnasium API. Each env instance owns its own PyBullet client, so several instances
+can live in one process or in worker processes without sharing a simulation.
+
+Scene (world frame: metres, z up, z = 0 on the table top): a Kuka iiwa with a WSG-50 gripper held
+closed and pointing down stands on a pedestal beside a table whose near edge is at x = 0.15,
+its base 0.25 m above the table top at ``ROBOT_BASE_POSITION``. A red push button (``envs/assets/button.urdf``: a cap on a 1 cm prismatic joint) sits on
+the table at (0.55, 0) or, with ``random_target=True``, anywhere in x ∈ 0.55 ± 0.15, y ∈ ± 0.3.
+
+Control moves the gripper's tool point (between the fingertips) by ``STEP`` = 3 cm per step through
+inverse kinematics, with Gaussian noise on every move: ``Discrete(6)`` (+x, -x, +y, -y, +z, -z) or,
+with ``continuous=True``, ``Box(-1, 1, (3,))`` scaled to the same step.
+
+Reward: +1 on each step that ends with the gripper touching the button (a "press"); -1 and
+termination when the gripper touches the table or its tool point leaves the sphere of radius
+``SAFETY_RADIUS`` around the button's top. The episode terminates after ``PRESSES_TO_WIN`` presses
+and truncates after ``max_steps`` steps.
+
+Ground truth (``info["state"]``, float32, named in ``state_names``): the tool point relative to the
+button's top centre (dx, dy, dz), then the button's absolute (x, y).
+"""
+
+from __future__ import annotations
+
+import math
+from importlib import resources
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import pybullet
+import pybullet_data
+from gymnasium import spaces
+from pybullet_utils import bullet_client
+
+from envs._common import image_space, parse_image_size
+
+STEP = 0.03  # metres the tool point moves per action
+MOVE_NOISE_STD = 0.003  # metres, per axis, added to every move
+SAFETY_RADIUS = 0.4  # the tool point must stay this close to the button
+PRESSES_TO_WIN = 5
+DEFAULT_BUTTON_XY = (0.55, 0.0)
+RANDOM_BUTTON_HALF_EXTENT = (0.15, 0.3)  # button drawn in DEFAULT_BUTTON_XY ± this when random_target
+BUTTON_TOP_Z = 0.04  # height of the unpressed cap's top above the table
+HOME_TOOL_POSITION = (0.55, 0.0, 0.17)
+RESET_RANDOM_MOVES = 5  # random moves from the home pose at each reset
+RESET_MIN_TOOL_HEIGHT = 0.1  # reset moves keep the tool point at least this high above the table
+
+SIM_TIMESTEP = 1.0 / 240.0
+SUBSTEPS_PER_ACTION = 20
+
+# camera: looks over the table's far corner at the robot, 35 degrees down; the whole safety sphere
+# around the default button is in view (and ~98% of it for the random-target extremes)
+CAMERA_TARGET = (0.55, 0.0, 0.2)
+CAMERA_DISTANCE = 1.5
+CAMERA_YAW = 45.0
+CAMERA_PITCH = -35.0
+CAMERA_FOV = 50.0
+
+ROBOT_BASE_POSITION = (-0.12, 0.0, 0.25)  # on a pedestal beside the table, above the table top
+GRIPPER_BASE_LINK = 7  # the gripper's base link in the Kuka model; the tool point hangs off it
+# the tool point in the gripper base link's frame: between the fingertips, 2 mm above their ends
+TOOL_OFFSET_IN_GRIPPER = (0.0, 0.022, 0.24)
+
+_TABLE_HEIGHT = 0.625  # table.urdf's top surface above its base; the floor is this far below z = 0
+_ARM_JOINTS = tuple(range(7))
+_END_LINK = 6  # lbr_iiwa_link_7, the link inverse kinematics places
+_GRIPPER_LINKS = tuple(range(7, 14))
+_FINGER_JOINTS = (7, 8, 10, 11, 13)  # gripper rotation and finger joints, all held at 0 (closed)
+_DOWN = pybullet.getQuaternionFromEuler((0.0, -math.pi, 0.0))
+# a folded, gripper-down posture to start inverse kinematics from
+_SEED_POSTURE = (0.0, 0.35, 0.0, -1.9, 0.0, 0.9, 0.0)
+_BUTTON_CAP_LINK = 0  # the cap, on the button's one (prismatic) joint; pressing means touching it
+_ARM_FORCE = 200.0
+_FINGER_FORCE = 20.0
+
+# unit moves of the Discrete(6) actions
+DISCRETE_MOVES = np.array(
+    [[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1]], dtype=np.float64
+)
+ACTION_MEANINGS = ("+x", "-x", "+y", "-y", "+z", "-z")
+
+
+def _button_urdf_path() -> str:
+    return str(resources.files("envs").joinpath("assets", "button.urdf"))
+
+
+class KukaButtonEnv(gym.Env):
+    """``srl/KukaButton-v0``: reach and press a button with a Kuka arm, from a fixed camera's pixels.
+
+    Args:
+        image_size: observation side (int) or (height, width); default 64.
+        continuous: ``Box(-1, 1, (3,))`` actions instead of ``Discrete(6)``.
+        random_target: draw the button's position on the table at every reset.
+        max_steps: step cap; the episode truncates when reached.
+        render_mode: ``None`` or ``"rgb_array"`` (``render()`` returns the current frame).
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
+    state_names = ("gripper_dx", "gripper_dy", "gripper_dz", "button_x", "button_y")
+
+    def __init__(
+        self,
+        image_size: int | tuple[int, int] = 64,
+        continuous: bool = False,
+        random_target: bool = False,
+        max_steps: int = 250,
+        render_mode: str | None = None,
+    ) -> None:
+        if render_mode not in (None, "rgb_array"):
+            raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
+        for name, value in (("continuous", continuous), ("random_target", random_target)):
+            if not isinstance(value, (bool, np.bool_)):
+                raise ValueError(f"{name} must be True or False, got {value!r}")
+        if isinstance(max_steps, bool) or not isinstance(max_steps, (int, np.integer)) or max_steps < 1:
+            raise ValueError(f"max_steps must be a positive int, got {max_steps!r}")
+        self.height, self.width = parse_image_size(image_size)
+        self.continuous = bool(continuous)
+        self.random_target = bool(random_target)
+        self.max_steps = int(max_steps)
+        self.render_mode = render_mode
+
+        self.observation_space = image_space(self.height, self.width)
+        if self.continuous:
+            self.action_space: spaces.Space = spaces.Box(-1.0, 1.0, (3,), dtype=np.float32)
+        else:
+            self.action_space = spaces.Discrete(len(DISCRETE_MOVES))
+
+        self._client: bullet_client.BulletClient | None = bullet_client.BulletClient(
+            connection_mode=pybullet.DIRECT
+        )
+        self._client_id = self._client._client
+        self._build_scene()
+        self._view_matrix = self._client.computeViewMatrixFromYawPitchRoll(
+            CAMERA_TARGET, CAMERA_DISTANCE, CAMERA_YAW, CAMERA_PITCH, 0.0, 2
+        )
+        self._projection_matrix = self._client.computeProjectionMatrixFOV(
+            CAMERA_FOV, self.width / self.height, 0.05, 5.0
+        )
+
+        self.button_xy = np.array(DEFAULT_BUTTON_XY, dtype=np.float64)
+        self._tool_target = np.array(HOME_TOOL_POSITION, dtype=np.float64)
+        self._steps = 0
+        self._presses = 0
+        self._frame: np.ndarray | None = None
+
+    # -- scene ----------------------------------------------------------------------------------
+    def _build_scene(self) -> None:
+        client = self._client
+        client.setAdditionalSearchPath(pybullet_data.getDataPath())
+        client.setGravity(0.0, 0.0, -9.81)
+        client.setTimeStep(SIM_TIMESTEP)
+        client.loadURDF("plane.urdf", (0.0, 0.0, -_TABLE_HEIGHT))
+        # table.urdf is 1.5 m × 1 m; turned a quarter so its 1 m side runs away from the robot
+        self._table = client.loadURDF(
+            "table/table.urdf",
+            (0.65, 0.0, -_TABLE_HEIGHT),
+            client.getQuaternionFromEuler((0.0, 0.0, math.pi / 2)),
+            useFixedBase=True,
+        )
+        pedestal_height = _TABLE_HEIGHT + ROBOT_BASE_POSITION[2]
+        pedestal_half = (0.12, 0.12, pedestal_height / 2)
+        client.createMultiBody(
+            baseMass=0.0,
+            baseCollisionShapeIndex=client.createCollisionShape(pybullet.GEOM_BOX, halfExtents=pedestal_half),
+            baseVisualShapeIndex=client.createVisualShape(
+                pybullet.GEOM_BOX, halfExtents=pedestal_half, rgbaColor=(0.35, 0.35, 0.4, 1.0)
+            ),
+            basePosition=(ROBOT_BASE_POSITION[0] - 0.02, 0.0, ROBOT_BASE_POSITION[2] - pedestal_height / 2),
+        )
+        self._kuka = client.loadSDF("kuka_iiwa/kuka_with_gripper2.sdf")[0]
+        client.resetBasePositionAndOrientation(self._kuka, ROBOT_BASE_POSITION, (0.0, 0.0, 0.0, 1.0))
+        self._dof_joints = [
+            j for j in range(client.getNumJoints(self._kuka)) if client.getJointInfo(self._kuka, j)[3] > -1
+        ]
+        self._button = client.loadURDF(
+            _button_urdf_path(), (*DEFAULT_BUTTON_XY, 0.0), useFixedBase=True
+        )
+        self._joint_limits = {
+            joint: client.getJointInfo(self._kuka, joint)[8:10] for joint in _ARM_JOINTS
+        }
+        self._home_joints = self._solve_home_posture()
+        # restoring this at every reset also clears contact caches and solver warm starts, so an
+        # episode does not depend on the ones before it
+        self._initial_state = client.saveState()
+
+    def _solve_home_posture(self) -> dict[int, float]:
+        """Joint angles that put the tool point at ``HOME_TOOL_POSITION``, gripper down and closed."""
+        client = self._client
+        for joint, angle in zip(_ARM_JOINTS, _SEED_POSTURE):
+            client.resetJointState(self._kuka, joint, angle)
+        for joint in _FINGER_JOINTS:
+            client.resetJointState(self._kuka, joint, 0.0)
+        # the tool point hangs a fixed world offset below the end link while the gripper points down
+        self._tool_from_end_link = self.tool_position() - np.array(client.getLinkState(self._kuka, _END_LINK)[4])
+        for _ in range(20):  # inverse kinematics from the current posture; iterate to converge
+            angles = self._inverse_kinematics(np.array(HOME_TOOL_POSITION))
+            for joint, angle in angles.items():
+                client.resetJointState(self._kuka, joint, angle)
+            self._tool_from_end_link = self.tool_position() - np.array(
+                client.getLinkState(self._kuka, _END_LINK)[4]
+            )
+        return {joint: client.getJointState(self._kuka, joint)[0] for joint in self._dof_joints}
+
+    def _inverse_kinematics(self, tool_position: np.ndarray) -> dict[int, float]:
+        """Arm joint angles placing the tool point at ``tool_position``, gripper pointing down."""
+        angles = self._client.calculateInverseKinematics(
+            self._kuka,
+            _END_LINK,
+            (tool_position - self._tool_from_end_link).tolist(),
+            _DOWN,
+            maxNumIterations=50,
+            residualThreshold=1e-5,
+        )
+        solution = dict(zip(self._dof_joints, angles))
+        # past the arm's reach the solution breaks joint limits; clipping keeps the commanded
+        # posture one the simulated arm can actually take, so the arm stops at the wall smoothly
+        arm = {
+            joint: float(np.clip(solution[joint], *self._joint_limits[joint])) for joint in _ARM_JOINTS
+        }
+        return arm | {joint: 0.0 for joint in _FINGER_JOINTS}
+
+    def _command_joints(self, angles: dict[int, float]) -> None:
+        client = self._client
+        client.setJointMotorControlArray(
+            self._kuka,
+            list(_ARM_JOINTS),
+            pybullet.POSITION_CONTROL,
+            targetPositions=[angles[j] for j in _ARM_JOINTS],
+            forces=[_ARM_FORCE] * len(_ARM_JOINTS),
+            positionGains=[0.3] * len(_ARM_JOINTS),
+        )
+        client.setJointMotorControlArray(
+            self._kuka,
+            list(_FINGER_JOINTS),
+            pybullet.POSITION_CONTROL,
+            targetPositions=[0.0] * len(_FINGER_JOINTS),
+            forces=[_FINGER_FORCE] * len(_FINGER_JOINTS),
+        )
+
+    # -- handles (for tests, pictures and debugging) -------------------------------------------
+    @property
+    def client(self) -> bullet_client.BulletClient:
+        """This env's own PyBullet client."""
+        self._require_open()
+        return self._client
+
+    @property
+    def client_id(self) -> int:
+        """The PyBullet physics-client id (for ``pybullet.*(..., physicsClientId=...)``)."""
+        return self._client_id
+
+    @property
+    def body_ids(self) -> dict[str, int]:
+        """PyBullet body ids of the ``robot``, ``button`` and ``table``."""
+        return {"robot": self._kuka, "button": self._button, "table": self._table}
+
+    # -- measurements ---------------------------------------------------------------------------
+    def tool_position(self) -> np.ndarray:
+        """World position of the gripper's tool point (between the fingertips)."""
+        link_state = self._client.getLinkState(self._kuka, GRIPPER_BASE_LINK, computeForwardKinematics=True)
+        position, _ = self._client.multiplyTransforms(
+            link_state[4], link_state[5], TOOL_OFFSET_IN_GRIPPER, (0.0, 0.0, 0.0, 1.0)
+        )
+        return np.array(position, dtype=np.float64)
+
+    def button_top(self) -> np.ndarray:
+        """World position of the unpressed button cap's top centre."""
+        return np.array([self.button_xy[0], self.button_xy[1], BUTTON_TOP_Z])
+
+    def _gripper_touches(self, body: int, link: int | None = None) -> bool:
+        """Whether any gripper link is in contact with ``body`` (or only its ``link``)."""
+        client = self._client
+        other = {} if link is None else {"linkIndexB": link}
+        return any(
+            client.getContactPoints(self._kuka, body, linkIndexA=gripper_link, **other)
+            for gripper_link in _GRIPPER_LINKS
+        )
+
+    def _state(self) -> np.ndarray:
+        relative = self.tool_position() - self.button_top()
+        return np.concatenate([relative, self.button_xy]).astype(np.float32)
+
+    def _info(self) -> dict[str, Any]:
+        return {"state": self._state(), "presses": self._presses}
+
+    # -- Gymnasium API --------------------------------------------------------------------------
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        self._require_open()
+        client = self._client
+        client.restoreState(stateId=self._initial_state)
+        if self.random_target:
+            half = np.array(RANDOM_BUTTON_HALF_EXTENT)
+            self.button_xy = np.array(DEFAULT_BUTTON_XY) + self.np_random.uniform(-half, half)
+        else:
+            self.button_xy = np.array(DEFAULT_BUTTON_XY, dtype=np.float64)
+        client.resetBasePositionAndOrientation(self._button, (*self.button_xy, 0.0), (0.0, 0.0, 0.0, 1.0))
+        client.resetJointState(self._button, 0, 0.0)
+        client.setJointMotorControl2(self._button, 0, pybullet.POSITION_CONTROL, targetPosition=0.0, force=5.0)
+
+        # a few random moves from home, chosen so the start stays well inside the safe region
+        start = np.array(HOME_TOOL_POSITION, dtype=np.float64)
+        for _ in range(RESET_RANDOM_MOVES):
+            move = DISCRETE_MOVES[self.np_random.integers(len(DISCRETE_MOVES))] * STEP
+            candidate = start + move + self.np_random.normal(0.0, MOVE_NOISE_STD, 3)
+            if (
+                candidate[2] >= RESET_MIN_TOOL_HEIGHT
+                and np.linalg.norm(candidate - self.button_top()) <= SAFETY_RADIUS - 2 * STEP
+            ):
+                start = candidate
+        for joint, angle in self._home_joints.items():
+            client.resetJointState(self._kuka, joint, angle)
+        for _ in range(3):  # converge from the home posture to the start point
+            angles = self._inverse_kinematics(start)
+            for joint, angle in angles.items():
+                client.resetJointState(self._kuka, joint, angle)
+        self._command_joints(angles)
+        for _ in range(SUBSTEPS_PER_ACTION // 2):
+            client.stepSimulation()
+        self._tool_target = start
+        self._steps = 0
+        self._presses = 0
+        return self._observe(), self._info()
+
+    def step(self, action):
+        self._require_open()
+        move = self._action_to_move(action) + self.np_random.normal(0.0, MOVE_NOISE_STD, 3)
+        # keep the commanded point within a step of where the tool is, so pushing against the
+        # button or the table does not wind the target up far from the arm
+        tool = self.tool_position()
+        target = self._tool_target + move
+        lag = target - tool
+        lag_norm = float(np.linalg.norm(lag))
+        if lag_norm > STEP:
+            target = tool + lag * (STEP / lag_norm)
+        self._tool_target = target
+        self._command_joints(self._inverse_kinematics(target))
+        for _ in range(SUBSTEPS_PER_ACTION):
+            self._client.stepSimulation()
+        self._steps += 1
+
+        reward = 0.0
+        terminated = False
+        if self._gripper_touches(self._table) or (
+            np.linalg.norm(self.tool_position() - self.button_top()) > SAFETY_RADIUS
+        ):
+            reward, terminated = -1.0, True
+        elif self._gripper_touches(self._button, _BUTTON_CAP_LINK):
+            self._presses += 1
+            reward = 1.0
+            terminated = self._presses >= PRESSES_TO_WIN
+        truncated = not terminated and self._steps >= self.max_steps
+        return self._observe(), reward, terminated, truncated, self._info()
+
+    def render(self) -> np.ndarray | None:
+        """The current frame (the observation) when ``render_mode="rgb_array"``."""
+        if self.render_mode is None:
+            gym.logger.warn("render() called without render_mode; make the env with render_mode='rgb_array'")
+            return None
+        return None if self._frame is None else self._frame.copy()
+
+    def close(self) -> None:
+        """Disconnect this env's PyBullet client (safe to call more than once)."""
+        if self._client is not None:
+            self._client.disconnect()
+            self._client = None
+
+    # -- internals ------------------------------------------------------------------------------
+    def _require_open(self) -> None:
+        if self._client is None:
+            raise RuntimeError("this KukaButtonEnv is closed; make a new one")
+
+    def _action_to_move(self, action) -> np.ndarray:
+        if self.continuous:
+            vector = np.asarray(action, dtype=np.float64).reshape(-1)
+            if vector.shape != (3,) or not np.all(np.isfinite(vector)):
+                raise ValueError(f"action must be 3 finite numbers in [-1, 1], got {action!r}")
+            return np.clip(vector, -1.0, 1.0) * STEP
+        if not self.action_space.contains(action):
+            raise ValueError(f"action must be an int in [0, {len(DISCRETE_MOVES)}), got {action!r}")
+        return DISCRETE_MOVES[int(action)] * STEP
+
+    def _observe(self) -> np.ndarray:
+        _, _, rgba, _, _ = self._client.getCameraImage(
+            self.width,
+            self.height,
+            self._view_matrix,
+            self._projection_matrix,
+            renderer=pybullet.ER_TINY_RENDERER,
+            flags=pybullet.ER_NO_SEGMENTATION_MASK,
+        )
+        frame = np.asarray(rgba, dtype=np.uint8).reshape(self.height, self.width, 4)[:, :, :3]
+        self._frame = np.ascontiguousarray(frame)
+        return self._frame
+
+
+class ReachButtonPolicy:
+    """Scripted policy that reaches and presses the button using the ground-truth state.
+
+    It first aligns the tool point over the button (moving along the horizontal axis with the larger
+    error), then descends. With ``epsilon > 0`` it takes a uniformly random action with that
+    probability, which makes collected datasets more varied while still containing presses.
+
+    Args:
+        action_space: the env's action space (``Discrete(6)`` or ``Box(-1, 1, (3,))``).
+        epsilon: probability of a random action at each step.
+        seed: seed of the policy's own random generator (used only when ``epsilon > 0``).
+        tolerance: horizontal error (metres) below which the policy descends.
+    """
+
+    def __init__(
+        self, action_space: spaces.Space, epsilon: float = 0.0, seed: int | None = None, tolerance: float = 0.015
+    ) -> None:
+        if not 0.0 <= epsilon <= 1.0:
+            raise ValueError(f"epsilon must be in [0, 1], got {epsilon!r}")
+        self.action_space = action_space
+        self.continuous = isinstance(action_space, spaces.Box)
+        self.epsilon = float(epsilon)
+        self.tolerance = float(tolerance)
+        self.rng = np.random.default_rng(seed)
+
+    def __call__(self, observation: np.ndarray, info: dict[str, Any]):
+        """The action for this step, from ``info["state"]`` (the observation is not used)."""
+        if self.epsilon > 0.0 and self.rng.random() < self.epsilon:
+            if self.continuous:
+                return self.rng.uniform(-1.0, 1.0, 3).astype(np.float32)
+            return int(self.rng.integers(len(DISCRETE_MOVES)))
+        dx, dy, dz = (float(v) for v in info["state"][:3])
+        aligned = max(abs(dx), abs(dy)) <= self.tolerance
+        if self.continuous:
+            horizontal = np.clip(-np.array([dx, dy]) / STEP, -1.0, 1.0)
+            down = -1.0 if aligned else 0.0
+            return np.array([*horizontal, down], dtype=np.float32)
+        if aligned:
+            return 5  # -z
+        if abs(dx) >= abs(dy):
+            return 1 if dx > 0 else 0
+        return 3 if dy > 0 else 2
