@@ -83,7 +83,7 @@ class DatasetWriter:
             self._files[name].write(array.tobytes())
         self.n_frames += lengths.pop()
         self.n_episodes += 1
-        self.episode_lengths.append(len(arrays["rewards"]))
+        self.episode_lengths.append(len(arrays["rewards"]) - 1)  # environment steps (rows - 1)
 
     def close(self, meta: dict[str, Any]) -> Path:
         """Write the ``.npy`` files and ``meta.json``, then move the directory into place."""

@@ -1,0 +1,110 @@
+"""Metric values on cases whose answer is known (specs/metrics.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import srl_bench
+from srl_bench.errors import SrlBenchError
+from srl_bench.metrics import gtc, knn_indices, knn_mse, linear_probe_r2, standardise
+
+
+def test_knn_mse_hand_computed() -> None:
+    # four frames on a line; in learned space 0-1 and 2-3 are pairs, so each frame's 1-NN is its pair
+    s = np.array([[0.0], [0.1], [5.0], [5.1]])
+    g = np.array([[0.0], [1.0], [3.0], [5.0]])
+    # squared GT distances to the partner: 1, 1, 4, 4 -> mean 2.5
+    assert knn_mse(s, g, k=1) == pytest.approx(2.5)
+
+
+def test_knn_mse_perfect_and_random() -> None:
+    rng = np.random.default_rng(0)
+    clusters = np.repeat(np.arange(50.0), 4)[:, None]  # 50 states, each seen 4 times
+    assert knn_mse(clusters + 1e-3 * rng.standard_normal(clusters.shape), clusters, k=3) == 0.0
+    g = rng.standard_normal((2000, 3))
+    g_std, _ = standardise(g)
+    ratio = knn_mse(rng.standard_normal((2000, 2)), g_std, k=5) / (2 * 3)
+    assert ratio == pytest.approx(1.0, abs=0.05)
+
+
+def test_knn_ties_and_duplicates_do_not_crash_or_flatter() -> None:
+    g = np.linspace(0, 1, 300)[:, None]  # time-ordered, like a dataset
+    s = np.zeros((300, 2))  # a collapsed encoder: every state identical
+    neighbours = knn_indices(s, k=5)
+    assert neighbours.shape == (300, 5)
+    assert not (neighbours == np.arange(300)[:, None]).any()
+    g_std, _ = standardise(g)
+    # ties are broken at random, not by row order, so a constant encoder scores like chance (≈ 1)
+    assert knn_mse(s, g_std, k=5) / 2 > 0.6
+    with pytest.raises(SrlBenchError, match="more than 5 frames"):
+        knn_mse(s[:5], g[:5], k=5)
+
+
+def test_standardise_drops_constant_dims() -> None:
+    g = np.column_stack([np.arange(10.0), np.full(10, 3.0), np.arange(10.0) * 100])
+    g_std, dropped = standardise(g)
+    assert dropped.tolist() == [False, True, False]
+    np.testing.assert_allclose(g_std.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(g_std.std(axis=0), 1)
+
+
+def test_gtc_takes_each_maximum_within_its_own_dimension() -> None:
+    rng = np.random.default_rng(1)
+    g = rng.standard_normal((500, 2))
+    s = np.column_stack([-3 * g[:, 0] + 1, rng.standard_normal(500)])  # only g0 is encoded
+    result = gtc(s, g)
+    assert result[0] == pytest.approx(1.0)
+    assert result[1] < 0.15  # g1 is not encoded; its GTC must not borrow g0's correlation
+    assert np.isnan(gtc(s, np.column_stack([g[:, 0], np.ones(500)]))[1])
+    assert gtc(np.zeros((500, 2)), g).tolist() == [0.0, 0.0]  # constant learned dims correlate with nothing
+
+
+def test_linear_probe_r2() -> None:
+    rng = np.random.default_rng(2)
+    g = rng.standard_normal((400, 3))
+    mixing = rng.standard_normal((3, 3))
+    r2 = linear_probe_r2(g[:300] @ mixing, g[:300], g[300:] @ mixing, g[300:])
+    np.testing.assert_allclose(r2, 1.0, atol=1e-4)
+    r2_noise = linear_probe_r2(rng.standard_normal((300, 3)), g[:300], rng.standard_normal((100, 3)), g[300:])
+    assert (r2_noise < 0.1).all()
+
+
+def test_evaluate_accepts_callables_modules_and_run_dirs(cartpole_data: Path, tmp_path: Path) -> None:
+    data = srl_bench.load_dataset(cartpole_data)
+    from_states = {}
+
+    def oracle(images: np.ndarray) -> np.ndarray:
+        # a callable that "knows" the state of each image through a lookup of its bytes
+        return np.stack([from_states[img.tobytes()] for img in images])
+
+    for img, state in zip(data.observations, data.states):
+        from_states[img.tobytes()] = state
+    perfect = srl_bench.evaluate(oracle, data)
+    # near 1, not exactly: a few identical small frames carry different velocities
+    assert perfect["probe_linear_r2"] > 0.95 and perfect["gtc_mean"] > 0.95
+    assert perfect["knn_mse_ratio"] < 0.4
+
+    class Flatten(torch.nn.Module):
+        def forward(self, images: torch.Tensor) -> torch.Tensor:
+            return images.float().mean(dim=(1, 2))  # mean colour: 3 numbers
+
+    module_scores = srl_bench.evaluate(Flatten(), data)
+    assert module_scores["state_dim"] == 3
+    assert module_scores["knn_mse_ratio"] > perfect["knn_mse_ratio"]
+    assert module_scores["probe_linear_r2"] < perfect["probe_linear_r2"]
+    assert set(module_scores["split"]["test_episodes"]) == set(perfect["split"]["test_episodes"])
+    with pytest.raises(SrlBenchError, match="k must be"):
+        srl_bench.evaluate(Flatten(), data, k=0)
+
+
+def test_evaluate_is_deterministic(cartpole_data: Path) -> None:
+    def encoder(images: np.ndarray) -> np.ndarray:
+        return images.reshape(len(images), -1)[:, ::97].astype(np.float32)
+
+    first = srl_bench.evaluate(encoder, cartpole_data)
+    second = srl_bench.evaluate(encoder, cartpole_data)
+    assert first == second
