@@ -24,7 +24,10 @@ button's top centre (dx, dy, dz), then the button's absolute (x, y).
 
 from __future__ import annotations
 
+import ctypes
 import math
+import os
+import sys
 from importlib import resources
 from typing import Any
 
@@ -87,6 +90,32 @@ def _button_urdf_path() -> str:
     return str(resources.files("envs").joinpath("assets", "button.urdf"))
 
 
+def _connect_direct() -> bullet_client.BulletClient:
+    """A new DIRECT-mode PyBullet client, without the ``argv[0]=`` line PyBullet prints to stdout.
+
+    The line comes from C ``printf``, so it is silenced at the file-descriptor level; where that is
+    not possible (no real stdout), the client is connected as is.
+    """
+    try:
+        sys.stdout.flush()
+        saved_stdout = os.dup(1)
+    except (OSError, ValueError, AttributeError):
+        return bullet_client.BulletClient(connection_mode=pybullet.DIRECT)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        client = bullet_client.BulletClient(connection_mode=pybullet.DIRECT)
+        try:
+            ctypes.CDLL(None).fflush(None)  # push the C-buffered line out while it goes nowhere
+        except (OSError, AttributeError, TypeError):
+            pass
+    finally:
+        os.dup2(saved_stdout, 1)
+        os.close(saved_stdout)
+        os.close(devnull)
+    return client
+
+
 class KukaButtonEnv(gym.Env):
     """``srl/KukaButton-v0``: reach and press a button with a Kuka arm, from a fixed camera's pixels.
 
@@ -128,9 +157,7 @@ class KukaButtonEnv(gym.Env):
         else:
             self.action_space = spaces.Discrete(len(DISCRETE_MOVES))
 
-        self._client: bullet_client.BulletClient | None = bullet_client.BulletClient(
-            connection_mode=pybullet.DIRECT
-        )
+        self._client: bullet_client.BulletClient | None = _connect_direct()
         self._client_id = self._client._client
         self._build_scene()
         self._view_matrix = self._client.computeViewMatrixFromYawPitchRoll(
@@ -403,22 +430,32 @@ class ReachButtonPolicy:
     It first aligns the tool point over the button (moving along the horizontal axis with the larger
     error), then descends. With ``epsilon > 0`` it takes a uniformly random action with that
     probability, which makes collected datasets more varied while still containing presses.
+    Called as ``policy(observation, info) -> action``; only ``info["state"]`` is used.
 
     Args:
-        action_space: the env's action space (``Discrete(6)`` or ``Box(-1, 1, (3,))``).
-        epsilon: probability of a random action at each step.
+        env: the env (or its action space: ``Discrete(6)`` or ``Box(-1, 1, (3,))``).
         seed: seed of the policy's own random generator (used only when ``epsilon > 0``).
+        epsilon: probability of a random action at each step.
         tolerance: horizontal error (metres) below which the policy descends.
     """
 
+    default_epsilon = 0.0
+
     def __init__(
-        self, action_space: spaces.Space, epsilon: float = 0.0, seed: int | None = None, tolerance: float = 0.015
+        self,
+        env: gym.Env | spaces.Space,
+        seed: int | None = None,
+        epsilon: float | None = None,
+        tolerance: float = 0.015,
     ) -> None:
+        epsilon = self.default_epsilon if epsilon is None else float(epsilon)
         if not 0.0 <= epsilon <= 1.0:
             raise ValueError(f"epsilon must be in [0, 1], got {epsilon!r}")
-        self.action_space = action_space
-        self.continuous = isinstance(action_space, spaces.Box)
-        self.epsilon = float(epsilon)
+        self.action_space = env if isinstance(env, spaces.Space) else env.action_space
+        if not isinstance(self.action_space, (spaces.Discrete, spaces.Box)):
+            raise ValueError(f"ReachButtonPolicy needs the KukaButton action space, got {self.action_space}")
+        self.continuous = isinstance(self.action_space, spaces.Box)
+        self.epsilon = epsilon
         self.tolerance = float(tolerance)
         self.rng = np.random.default_rng(seed)
 
@@ -437,5 +474,15 @@ class ReachButtonPolicy:
         if aligned:
             return 5  # -z
         if abs(dx) >= abs(dy):
-            return 1 if dx > 0 else 0
-        return 3 if dy > 0 else 2
+            return 1 if dx > 0 else 0  # -x / +x
+        return 3 if dy > 0 else 2  # -y / +y
+
+
+class NoisyReachButtonPolicy(ReachButtonPolicy):
+    """``ReachButtonPolicy`` with a random action 25% of the time: the one to collect datasets with.
+
+    Episodes still reach the button and contain presses, but the arm also wanders, so a dataset
+    covers more of the workspace than the straight scripted path.
+    """
+
+    default_epsilon = 0.25

@@ -14,7 +14,7 @@ from gymnasium.utils.env_checker import check_env
 
 import envs  # noqa: F401  (registers the srl/ ids)
 from envs import kuka_button
-from envs.kuka_button import KukaButtonEnv, ReachButtonPolicy
+from envs.kuka_button import KukaButtonEnv, NoisyReachButtonPolicy, ReachButtonPolicy
 
 X_PLUS, X_MINUS, Y_PLUS, Y_MINUS, Z_PLUS, Z_MINUS = range(6)
 
@@ -167,7 +167,7 @@ def test_random_target_draws_the_button_in_its_rectangle():
 
 def test_scripted_policy_presses_in_random_target_episodes():
     environment = KukaButtonEnv(random_target=True, continuous=True)
-    policy = ReachButtonPolicy(environment.action_space, epsilon=0.2, seed=0)
+    policy = NoisyReachButtonPolicy(environment, seed=0)
     try:
         for seed in range(3):
             observation, info = environment.reset(seed=seed)
