@@ -64,8 +64,8 @@ CAMERA_FOV = 50.0
 
 ROBOT_BASE_POSITION = (-0.12, 0.0, 0.25)  # on a pedestal beside the table, above the table top
 GRIPPER_BASE_LINK = 7  # the gripper's base link in the Kuka model; the tool point hangs off it
-# the tool point in the gripper base link's frame: between the fingertips, 2 mm above their ends
-TOOL_OFFSET_IN_GRIPPER = (0.0, 0.022, 0.24)
+# the tool point in the gripper base link's frame: between the closed fingertips, at their ends
+TOOL_OFFSET_IN_GRIPPER = (0.0, 0.022, 0.235)
 
 _TABLE_HEIGHT = 0.625  # table.urdf's top surface above its base; the floor is this far below z = 0
 _ARM_JOINTS = tuple(range(7))
