@@ -29,28 +29,36 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from envs.kuka_button import KukaButtonEnv, NoisyReachButtonPolicy, ReachButtonPolicy  # noqa: E402
 
 
-def _time_random_steps(steps: int, image_size: int, seed: int) -> float:
-    """Seconds one env takes for ``steps`` random-action steps (and the resets they need)."""
+def _time_random_steps(steps: int, image_size: int, seed: int) -> tuple[float, float]:
+    """(Wall, CPU) seconds one env takes for ``steps`` random-action steps and their resets."""
     env = KukaButtonEnv(image_size=image_size)
     actions = np.random.default_rng(seed).integers(6, size=steps).tolist()
     env.reset(seed=seed)
-    start = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     for action in actions:
         _, _, terminated, truncated, _ = env.step(action)
         if terminated or truncated:
             env.reset()
-    elapsed = time.perf_counter() - start
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     env.close()
-    return elapsed
+    return wall, cpu
 
 
-def kuka_steps_per_second(workers: int = 1, steps: int = 2000, image_size: int = 64) -> float:
-    """Total env steps (= rendered frames) per second with ``workers`` processes, one env each."""
+def kuka_steps_per_second(workers: int = 1, steps: int = 2000, image_size: int = 64) -> dict[str, float]:
+    """Env steps (= rendered frames) per second with ``workers`` processes, one env each.
+
+    ``wall``: all workers' steps over the slowest worker's wall time (what a collection run sees);
+    ``per_cpu_second``: steps per CPU second of one worker (the cost, whatever else runs).
+    """
     if workers == 1:
-        return steps / _time_random_steps(steps, image_size, seed=0)
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        times = list(pool.map(_time_random_steps, [steps] * workers, [image_size] * workers, range(workers)))
-    return workers * steps / max(times)
+        times = [_time_random_steps(steps, image_size, seed=0)]
+    else:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            times = list(pool.map(_time_random_steps, [steps] * workers, [image_size] * workers, range(workers)))
+    return {
+        "wall": workers * steps / max(wall for wall, _ in times),
+        "per_cpu_second": steps / float(np.mean([cpu for _, cpu in times])),
+    }
 
 
 def scripted_success(episodes: int, epsilon: float = 0.0, **env_kwargs) -> dict[str, float]:
@@ -89,7 +97,10 @@ def main() -> None:
     speed = {}
     for workers in args.workers:
         speed[str(workers)] = kuka_steps_per_second(workers, args.steps)
-        print(f"{workers} worker(s): {speed[str(workers)]:.0f} steps/s at 64x64")
+        print(
+            f"{workers} worker(s): {speed[str(workers)]['wall']:.0f} steps/s at 64x64 "
+            f"({speed[str(workers)]['per_cpu_second']:.0f} per CPU second of a worker)"
+        )
 
     success = {}
     for label, kwargs in {
