@@ -4,22 +4,30 @@ The robotics task of the S-RL Toolbox rebuilt on ``pybullet`` directly (DIRECT m
 GPU), with the Gymnasium API. Each env instance owns its own PyBullet client, so several instances
 can live in one process or in worker processes without sharing a simulation.
 
-Scene (world frame: metres, z up, z = 0 on the table top): a Kuka iiwa with a WSG-50 gripper held
-closed and pointing down stands on a pedestal beside a table whose near edge is at x = 0.15,
-its base 0.25 m above the table top at ``ROBOT_BASE_POSITION``. A red push button (``envs/assets/button.urdf``: a cap on a 1 cm prismatic joint) sits on
-the table at (0.55, 0) or, with ``random_target=True``, anywhere in x ∈ 0.55 ± 0.15, y ∈ ± 0.3.
+Scene (world frame: metres, z up, z = 0 on the table top): a Kuka iiwa with a WSG-50 gripper, held
+closed and pointing down, stands on a pedestal beside the table (base at ``ROBOT_BASE_POSITION``,
+0.25 m above the table top, so the button's whole rectangle is inside the arm's reach with the
+gripper vertical). The table's near edge is at x = 0.15. A red push button
+(``envs/assets/button.urdf``: a cap on a short prismatic joint in a dark housing) sits at
+(0.55, 0) or, with ``random_target=True``, anywhere in x ∈ 0.55 ± 0.15, y ∈ ± 0.3. The camera
+looks down at 35° over the table's far corner towards the robot; the image is rendered by
+``ER_TINY_RENDERER`` at the observation size.
 
-Control moves the gripper's tool point (between the fingertips) by ``STEP`` = 3 cm per step through
-inverse kinematics, with Gaussian noise on every move: ``Discrete(6)`` (+x, -x, +y, -y, +z, -z) or,
-with ``continuous=True``, ``Box(-1, 1, (3,))`` scaled to the same step.
+Control moves the gripper's tool point (between the closed fingertips, at their ends) by ``STEP``
+= 3 cm per step through inverse kinematics, with Gaussian noise on every move: ``Discrete(6)``
+(+x, -x, +y, -y, +z, -z, see ``ACTION_MEANINGS``) or, with ``continuous=True``,
+``Box(-1, 1, (3,))`` scaled to the same step (values outside [-1, 1] are clipped).
 
-Reward: +1 on each step that ends with the gripper touching the button (a "press"); -1 and
+Reward: +1 on each step that ends with the gripper touching the button's cap (a "press"); -1 and
 termination when the gripper touches the table or its tool point leaves the sphere of radius
 ``SAFETY_RADIUS`` around the button's top. The episode terminates after ``PRESSES_TO_WIN`` presses
-and truncates after ``max_steps`` steps.
+and truncates after ``max_steps`` steps. Each reset puts the arm in its home pose above the default
+button position, then makes ``RESET_RANDOM_MOVES`` random moves.
 
 Ground truth (``info["state"]``, float32, named in ``state_names``): the tool point relative to the
-button's top centre (dx, dy, dz), then the button's absolute (x, y).
+button's top centre (dx, dy, dz), then the button's absolute (x, y). ``info["presses"]`` counts
+the presses so far. ``ReachButtonPolicy`` is a scripted policy that presses the button from the
+ground truth; ``NoisyReachButtonPolicy`` adds random actions, for collecting datasets.
 """
 
 from __future__ import annotations
@@ -220,15 +228,16 @@ class KukaButtonEnv(gym.Env):
             client.resetJointState(self._kuka, joint, angle)
         for joint in _FINGER_JOINTS:
             client.resetJointState(self._kuka, joint, 0.0)
-        # the tool point hangs a fixed world offset below the end link while the gripper points down
-        self._tool_from_end_link = self.tool_position() - np.array(client.getLinkState(self._kuka, _END_LINK)[4])
         for _ in range(20):  # inverse kinematics from the current posture; iterate to converge
-            angles = self._inverse_kinematics(np.array(HOME_TOOL_POSITION))
-            for joint, angle in angles.items():
-                client.resetJointState(self._kuka, joint, angle)
+            # the tool point hangs a fixed world offset below the end link once the gripper points down
             self._tool_from_end_link = self.tool_position() - np.array(
                 client.getLinkState(self._kuka, _END_LINK)[4]
             )
+            angles = self._inverse_kinematics(np.array(HOME_TOOL_POSITION))
+            for joint, angle in angles.items():
+                client.resetJointState(self._kuka, joint, angle)
+        end_link_position = np.array(client.getLinkState(self._kuka, _END_LINK)[4])
+        self._tool_from_end_link = self.tool_position() - end_link_position
         return {joint: client.getJointState(self._kuka, joint)[0] for joint in self._dof_joints}
 
     def _inverse_kinematics(self, tool_position: np.ndarray) -> dict[int, float]:
@@ -326,7 +335,10 @@ class KukaButtonEnv(gym.Env):
             self.button_xy = np.array(DEFAULT_BUTTON_XY, dtype=np.float64)
         client.resetBasePositionAndOrientation(self._button, (*self.button_xy, 0.0), (0.0, 0.0, 0.0, 1.0))
         client.resetJointState(self._button, 0, 0.0)
-        client.setJointMotorControl2(self._button, 0, pybullet.POSITION_CONTROL, targetPosition=0.0, force=5.0)
+        # a weak motor holding the cap up acts as the button's spring
+        client.setJointMotorControl2(
+            self._button, 0, pybullet.POSITION_CONTROL, targetPosition=0.0, force=5.0
+        )
 
         # a few random moves from home, chosen so the start stays well inside the safe region
         start = np.array(HOME_TOOL_POSITION, dtype=np.float64)

@@ -54,7 +54,9 @@ def kuka_steps_per_second(workers: int = 1, steps: int = 2000, image_size: int =
         times = [_time_random_steps(steps, image_size, seed=0)]
     else:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            times = list(pool.map(_time_random_steps, [steps] * workers, [image_size] * workers, range(workers)))
+            times = list(
+                pool.map(_time_random_steps, [steps] * workers, [image_size] * workers, range(workers))
+            )
     return {
         "wall": workers * steps / max(wall for wall, _ in times),
         "per_cpu_second": steps / float(np.mean([cpu for _, cpu in times])),
