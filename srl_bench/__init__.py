@@ -27,6 +27,7 @@ _LAZY = {
     "load_run": "srl_bench.runs",
     "train": "srl_bench.train",
     "evaluate": "srl_bench.metrics",
+    "rl_evaluate": "srl_bench.rl",
     "SrlBenchError": "srl_bench.errors",
 }
 

@@ -129,6 +129,23 @@ def cmd_benchmark(args: argparse.Namespace) -> None:
     print(f"wrote {out / 'leaderboard.md'} and {out / 'leaderboard.csv'}")
 
 
+def cmd_rl(args: argparse.Namespace) -> None:
+    from srl_bench.rl.runner import format_rl, rl_evaluate
+
+    out = Path(args.out)
+    references = args.references if args.references is not None else (out.parent if out.parent.is_dir() else None)
+    payload = rl_evaluate(
+        args.representation, args.env_id, algo=args.algo, timesteps=args.timesteps, seeds=args.seeds, out=out,
+        device=args.device, n_envs=args.n_envs, eval_freq=args.eval_freq, n_eval=args.n_eval,
+        hyperparams=_parse_assignments(args.set, "--set"), config_file=args.config,
+        normalize_state=args.normalize_state, frame_stack=args.frame_stack,
+        env_kwargs=_parse_assignments(args.env_kwarg, "--env-kwarg"), references=references, vec_env=args.vec_env,
+        overwrite=args.overwrite, progress=not args.quiet, save_agents=args.save_agents, torch_threads=args.threads,
+    )
+    print(format_rl(payload))
+    print(f"wrote {out / 'rl.json'} and {out / 'curve.csv'}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="srl-bench", description="Benchmark toolbox for state representation learning.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -179,6 +196,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--whole-dataset", action="store_true", help="S-RL Toolbox setting: KNN-MSE and GTC on all frames")
     p.add_argument("--out", default=None, help="metrics file (default: RUN/metrics.json)")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("rl", help="train an RL agent on the live pixel env through a frozen representation")
+    p.add_argument("--env", dest="env_id", required=True, help="environment id, e.g. srl/CartPole-v0")
+    p.add_argument("--representation", required=True, help="RUN_DIR, ground_truth, raw_pixels or random_policy")
+    p.add_argument("--algo", default="ppo", choices=["ppo", "a2c", "dqn", "sac", "td3"])
+    p.add_argument("--timesteps", type=int, default=None, help="budget per seed (default: the config's n_timesteps)")
+    p.add_argument("--seeds", default="0,1,2", help="comma-separated (default: 0,1,2)")
+    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
+    p.add_argument("--n-envs", type=int, default=None, help="parallel training envs (default: the config's)")
+    p.add_argument("--eval-freq", type=int, default=None, help="env steps between evaluations (default: budget/10)")
+    p.add_argument("--n-eval", type=int, default=None, help="deterministic episodes per evaluation (default: 10)")
+    p.add_argument("--normalize-state", action=argparse.BooleanOptionalAction, default=None,
+                   help="running normalisation of the state the agent sees (default: the config's)")
+    p.add_argument("--frame-stack", type=int, default=None, help="stack the last K states (default: 1)")
+    p.add_argument("--config", default=None, help="hyper-parameter YAML keyed by env id (default: configs/rl/ALGO.yaml)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override one hyper-parameter")
+    p.add_argument("--env-kwarg", action="append", default=[], metavar="KEY=VALUE", help="extra env kwarg (repeatable)")
+    p.add_argument("--references", default=None,
+                   help="folder searched for ground_truth/random_policy rl.json (default: the parent of --out)")
+    p.add_argument("--vec-env", default="dummy", choices=["dummy", "subproc"])
+    p.add_argument("--save-agents", action="store_true", help="also save each seed's agent (agent_seedS.zip)")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's own choice)")
+    p.add_argument("--out", required=True, help="directory for rl.json and curve.csv")
+    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_rl)
 
     p = sub.add_parser("benchmark", help="generate, train, evaluate and rank, from a benchmark YAML")
     p.add_argument("config", help="e.g. configs/benchmarks/quick.yaml")

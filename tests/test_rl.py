@@ -1,0 +1,245 @@
+"""Downstream RL: tiny budgets (a few hundred steps), checking what must hold whatever the agent learns."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import srl_bench
+from srl_bench.errors import SrlBenchError
+from srl_bench.nets import ConvEncoder
+from srl_bench.rl import (
+    GroundTruthObservation,
+    FrozenEncoderVecEnv,
+    RecurrentEncoderVecEnv,
+    load_rl_config,
+    normalized_score,
+    read_curve,
+    rl_evaluate,
+)
+from srl_bench.rl.config import ALGOS, CONFIG_DIR
+
+CARTPOLE = "srl/CartPole-v0"
+PENDULUM = "srl/Pendulum-v0"
+TINY_PPO = {"n_envs": 4, "n_steps": 16, "batch_size": 32, "n_epochs": 1}
+TINY = dict(seeds=[0], n_eval=2, progress=False, torch_threads=1)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+
+
+def _dummy_vec(env_id: str, n: int, **kwargs):
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    venv = DummyVecEnv([lambda: gym.make(env_id, **kwargs) for _ in range(n)])
+    venv.seed(0)
+    return venv
+
+
+def test_frozen_encoder_is_unchanged_and_agent_sees_learned_dim(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    encoder = ConvEncoder((32, 32, 3), state_dim=5)
+    encoder.train()
+    before = {k: v.clone() for k, v in encoder.state_dict().items()}
+    result = rl_evaluate(encoder, CARTPOLE, timesteps=128, eval_freq=64, hyperparams=TINY_PPO, out=tmp_path / "rl",
+                         save_agents=True, **TINY)
+    for key, value in encoder.state_dict().items():
+        assert torch.equal(value, before[key]), f"{key} changed while the agent trained"
+    assert encoder.training and all(p.requires_grad for p in encoder.parameters()), "freezing was not undone"
+    from stable_baselines3 import PPO
+
+    agent = PPO.load(tmp_path / "rl" / "agent_seed0.zip", device="cpu")
+    assert agent.observation_space.shape == (5,)
+    assert result["env_kwargs"]["image_size"] == 32  # taken from the encoder's image_shape
+    assert result["representation"]["kind"] == "learned" and result["policy"] == "MlpPolicy"
+
+
+def test_curve_has_the_evaluations_asked_for(tmp_path: Path) -> None:
+    out = tmp_path / "gt"
+    result = rl_evaluate("ground_truth", CARTPOLE, timesteps=256, eval_freq=64, seeds="0,1", n_eval=3, out=out,
+                         hyperparams=TINY_PPO, progress=False, torch_threads=1)
+    rows = read_curve(out / "curve.csv")
+    for seed in (0, 1):
+        steps = [r["timesteps"] for r in rows if r["seed"] == seed]
+        assert steps == [0, 64, 128, 192, 256]
+    assert all(r["n_episodes"] == 3 for r in rows)
+    payload = json.loads((out / "rl.json").read_text())
+    assert payload["timesteps"] == 256 and payload["seeds"] == [0, 1] and payload["n_seeds"] == 2
+    assert payload["timesteps_done"] == {"0": 256, "1": 256}
+    last = {r["seed"]: r["mean_return"] for r in rows if r["timesteps"] == 256}
+    assert payload["scores"] == {"0": last[0], "1": last[1]}
+    assert payload["score_mean"] == pytest.approx(np.mean(list(last.values())))
+    low, high = payload["score_ci95"]
+    assert low <= payload["score_mean"] <= high
+    assert result["curve"] == rows
+    assert not list(tmp_path.glob(".gt.tmp-*")), "temporary directory left behind"
+
+
+def test_normalised_score_against_references(tmp_path: Path) -> None:
+    common = dict(timesteps=128, eval_freq=128, hyperparams=TINY_PPO, **TINY)
+    gt = rl_evaluate("ground_truth", CARTPOLE, out=tmp_path / "ground_truth", **common)
+    rnd = rl_evaluate("random_policy", CARTPOLE, out=tmp_path / "random_policy", references=tmp_path, **common)
+    assert rnd["timesteps_done"] == {"0": 0}
+    assert [r["timesteps"] for r in rnd["curve"]] == [0, 128]
+    encoder = ConvEncoder((32, 32, 3), state_dim=3)
+    learned = rl_evaluate(encoder, CARTPOLE, out=tmp_path / "learned", references=tmp_path, **common)
+    expected = normalized_score(learned["score_mean"], gt["score_mean"], rnd["score_mean"])
+    if np.isfinite(expected):
+        assert learned["normalized_score"] == pytest.approx(expected)
+        assert rnd["normalized_score"] == pytest.approx(0.0)
+    assert learned["normalized_reference"]["ground_truth_file"].endswith("ground_truth/rl.json")
+    assert normalized_score(5.0, 10.0, 0.0) == 0.5 and np.isnan(normalized_score(1.0, 2.0, 2.0))
+
+
+def test_run_directory_sac_and_state_normalisation(cartpole_data: Path, pendulum_data: Path, tmp_path: Path) -> None:
+    from srl_bench.train import train
+
+    run = train("random", pendulum_data, tmp_path / "run", progress=False, device="cpu")
+    result = rl_evaluate(run, PENDULUM, algo="sac", timesteps=120, eval_freq=60, normalize_state=True,
+                         hyperparams={"learning_starts": 60, "batch_size": 16, "policy_kwargs": {"net_arch": [16]}},
+                         **TINY)
+    assert result["representation"]["run_dir"] == str(run) and result["representation"]["method"] == "random"
+    assert result["env_kwargs"]["image_size"] == 32
+    assert result["hyperparams"]["normalize_state"] is True
+    assert [r["timesteps"] for r in result["curve"]] == [0, 60, 120]
+    with pytest.raises(SrlBenchError, match="trained on srl/Pendulum-v0 images, not srl/CartPole-v0"):
+        rl_evaluate(run, CARTPOLE, timesteps=64, **TINY)
+
+
+def test_raw_pixels_uses_the_cnn_policy() -> None:
+    result = rl_evaluate("raw_pixels", CARTPOLE, timesteps=64, eval_freq=64, env_kwargs={"image_size": 40},
+                         hyperparams={**TINY_PPO, "batch_size": 64}, **TINY)
+    assert result["policy"] == "CnnPolicy" and len(result["curve"]) == 2
+
+
+@pytest.mark.parametrize(("algo", "env_id", "sentence"), [
+    ("dqn", PENDULUM, "dqn needs a discrete action space"),
+    ("sac", CARTPOLE, "sac needs a continuous (Box) action space"),
+    ("td3", CARTPOLE, "td3 needs a continuous (Box) action space"),
+])
+def test_algorithms_refuse_the_wrong_action_space(algo: str, env_id: str, sentence: str) -> None:
+    with pytest.raises(SrlBenchError, match=sentence.replace("(", r"\(").replace(")", r"\)")):
+        rl_evaluate("ground_truth", env_id, algo=algo, timesteps=64, **TINY)
+
+
+def test_cli_rl_and_its_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from srl_bench.cli import main
+
+    out = tmp_path / "cli"
+    args = ["rl", "--env", CARTPOLE, "--representation", "ground_truth", "--timesteps", "64", "--seeds", "3",
+            "--n-eval", "2", "--eval-freq", "32", "--set", "n_envs=2", "--set", "n_steps=16", "--set", "batch_size=16",
+            "--set", "n_epochs=1", "--threads", "1", "--out", str(out), "--quiet"]
+    assert main(args) == 0
+    assert json.loads((out / "rl.json").read_text())["seeds"] == [3]
+    assert "score" in capsys.readouterr().out
+    assert main(args) == 2  # exists already
+    assert "already exists" in capsys.readouterr().err
+    assert main(["rl", "--env", PENDULUM, "--representation", "ground_truth", "--algo", "dqn", "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "discrete action space" in err
+    assert main(["rl", "--env", CARTPOLE, "--representation", "nowhere", "--out", str(tmp_path / "y")]) == 2
+    assert "neither one of ground_truth" in capsys.readouterr().err
+    assert main(["rl", "--env", CARTPOLE, "--representation", "ground_truth", "--set", "n_epoch=3",
+                 "--out", str(tmp_path / "z")]) == 2
+    assert "unknown hyper-parameter(s) for ppo: n_epoch" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists() and not (tmp_path / "z").exists()
+
+
+def test_every_config_entry_builds() -> None:
+    import yaml
+
+    for algo in ALGOS:
+        table = yaml.safe_load((CONFIG_DIR / f"{algo}.yaml").read_text())
+        assert table, f"{algo}.yaml is empty"
+        for env_id in table:
+            config = load_rl_config(algo, env_id)
+            assert config["n_timesteps"] >= 1
+    ppo = load_rl_config("ppo", CARTPOLE, {"n_epochs": 3, "policy_kwargs": {"activation_fn": "ReLU"}})
+    assert ppo.sb3_kwargs["learning_rate"](0.5) == pytest.approx(0.0005)  # lin_0.001 at half-way
+    assert ppo.sb3_kwargs["n_epochs"] == 3 and ppo.sb3_kwargs["policy_kwargs"]["activation_fn"] is nn.ReLU
+    assert load_rl_config("td3", PENDULUM).sb3_kwargs["train_freq"] == (1, "episode")
+    with pytest.raises(SrlBenchError, match="no entry for srl/Pendulum-v0"):
+        load_rl_config("dqn", PENDULUM)
+
+
+def test_ground_truth_and_encoder_wrappers() -> None:
+    env = GroundTruthObservation(gym.make(CARTPOLE, image_size=32))
+    obs, info = env.reset(seed=1)
+    assert obs.shape == (4,) and np.array_equal(obs, info["state"])
+    obs, *_, info = env.step(0)
+    assert np.array_equal(obs, info["state"])
+
+    venv = FrozenEncoderVecEnv(_dummy_vec(CARTPOLE, 2, image_size=32), lambda images: images.reshape(len(images), -1)[:, :7])
+    assert venv.reset().shape == (2, 7)
+    seen_terminal = False
+    for _ in range(200):
+        obs, _, dones, infos = venv.step(np.array([0, 0]))
+        assert obs.shape == (2, 7) and obs.dtype == np.float32
+        for done, info in zip(dones, infos):
+            if done:
+                assert info["terminal_observation"].shape == (7,)
+                seen_terminal = True
+    assert seen_terminal
+
+
+class CountingRecurrentEncoder(nn.Module):
+    """A fake [z, h] encoder: z = mean pixel; h = (steps since the episode began, sum of previous actions)."""
+
+    state_dim = 3
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scale = nn.Parameter(torch.ones(()))
+
+    def initial_state(self, batch_size: int) -> tuple[torch.Tensor, ...]:
+        return (torch.zeros(batch_size, 2),)
+
+    def encode_step(self, images, prev_actions, hidden):
+        (h,) = hidden
+        h = h + torch.stack([torch.ones(len(images)), prev_actions[:, 1]], dim=1)
+        z = images.float().mean(dim=(1, 2, 3)).unsqueeze(1) * self.scale
+        return torch.cat([z, h], dim=1), (h,)
+
+
+def test_recurrent_encoder_carries_and_resets_its_state() -> None:
+    venv = RecurrentEncoderVecEnv(_dummy_vec(CARTPOLE, 2, image_size=32), CountingRecurrentEncoder())
+    obs = venv.reset()
+    assert obs.shape == (2, 3) and np.allclose(obs[:, 1:], [[1, 0], [1, 0]])
+    steps, pushes = np.ones(2), np.zeros(2)
+    ended = 0
+    for t in range(150):
+        actions = np.array([1, t % 2])
+        obs, _, dones, infos = venv.step(actions)
+        for i in range(2):
+            if dones[i]:
+                ended += 1
+                assert np.allclose(infos[i]["terminal_observation"][1:], [steps[i] + 1, pushes[i] + actions[i]])
+                steps[i], pushes[i] = 1, 0  # a fresh episode: initial state, no previous action
+            else:
+                steps[i] += 1
+                pushes[i] += actions[i]
+            assert np.allclose(obs[i, 1:], [steps[i], pushes[i]])
+    assert ended >= 2
+
+    encoder = CountingRecurrentEncoder()
+    result = rl_evaluate(encoder, CARTPOLE, timesteps=64, eval_freq=64, hyperparams=TINY_PPO,
+                         env_kwargs={"image_size": 32}, **TINY)
+    assert len(result["curve"]) == 2 and float(encoder.scale.detach()) == 1.0
+
+
+@pytest.mark.slow
+def test_ppo_ground_truth_cartpole_learns(tmp_path: Path) -> None:
+    result = rl_evaluate("ground_truth", CARTPOLE, timesteps=60_000, eval_freq=20_000, seeds=[0], n_eval=10,
+                         progress=False, torch_threads=1)
+    assert result["score_mean"] > 400, result["curve"]
