@@ -113,7 +113,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     from srl_bench.report import format_metrics, write_json_atomic
 
     metrics = evaluate(args.run, args.data, k=args.k, test_fraction=args.test_fraction, split_seed=args.split_seed,
-                       whole_dataset=args.whole_dataset)
+                       whole_dataset=args.whole_dataset, mlp_probe=args.mlp_probe)
     out = Path(args.out) if args.out else Path(args.run) / "metrics.json"
     write_json_atomic(out, metrics)
     print(format_metrics(metrics))
@@ -194,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--test-fraction", type=float, default=0.2)
     p.add_argument("--split-seed", type=int, default=0)
     p.add_argument("--whole-dataset", action="store_true", help="S-RL Toolbox setting: KNN-MSE and GTC on all frames")
+    p.add_argument("--mlp-probe", action="store_true", help="also fit the small MLP probe (probe_mlp_r2)")
     p.add_argument("--out", default=None, help="metrics file (default: RUN/metrics.json)")
     p.set_defaults(func=cmd_evaluate)
 

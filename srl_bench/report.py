@@ -40,8 +40,12 @@ def format_metrics(metrics: dict[str, Any]) -> str:
         f"  {'gtc_mean':<16} {metrics['gtc_mean']:8.4f}   (higher is better)",
         f"  {'probe_linear_r2':<16} {metrics['probe_linear_r2']:8.4f}   (higher is better)",
     ]
+    if "probe_mlp_r2" in metrics:
+        lines.append(f"  {'probe_mlp_r2':<16} {metrics['probe_mlp_r2']:8.4f}   (higher is better)")
     for name, r2 in metrics["probe_linear_r2_per_dim"].items():
-        lines.append(f"    {name:<20} R² {r2:7.3f}   GTC {metrics['gtc'].get(name, float('nan')):6.3f}")
+        mlp_r2 = metrics.get("probe_mlp_r2_per_dim", {}).get(name)
+        lines.append(f"    {name:<20} R² {r2:7.3f}   GTC {metrics['gtc'].get(name, float('nan')):6.3f}"
+                     + (f"   MLP R² {mlp_r2:7.3f}" if mlp_r2 is not None else ""))
     if metrics["dropped_constant_dims"]:
         lines.append(f"  constant on the evaluation set, dropped: {', '.join(metrics['dropped_constant_dims'])}")
     return "\n".join(lines)

@@ -82,7 +82,13 @@ def load_model(run_dir: str | Path, device: str = "cpu") -> SRLModel:
     weights = Path(run_dir) / WEIGHTS_FILE
     if not weights.is_file():
         raise SrlBenchError(f"{run_dir} has no {WEIGHTS_FILE}; the run did not finish, train it again")
-    model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+    try:
+        model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+    except RuntimeError as exc:
+        raise SrlBenchError(
+            f"the weights in {weights} do not fit the {run_config['method']} model of this srl-bench "
+            f"(made by version {run_config.get('srl_bench_version', '?')}); train the run again"
+        ) from exc
     return model.to(resolve_device(device)).eval()
 
 

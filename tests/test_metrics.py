@@ -108,3 +108,16 @@ def test_evaluate_is_deterministic(cartpole_data: Path) -> None:
     first = srl_bench.evaluate(encoder, cartpole_data)
     second = srl_bench.evaluate(encoder, cartpole_data)
     assert first == second
+
+
+def test_mlp_probe_fits_a_nonlinear_map_the_linear_probe_cannot() -> None:
+    from srl_bench.metrics import mlp_probe_r2
+
+    rng = np.random.default_rng(3)
+    s = rng.uniform(-2, 2, (1200, 1))
+    g = np.column_stack([s[:, 0] ** 2, np.sin(2 * s[:, 0])])  # a non-linear function of the state
+    groups = np.repeat(np.arange(40), 30)  # 40 "episodes" of 30 frames
+    linear = linear_probe_r2(s[:900], g[:900], s[900:], g[900:])
+    mlp = mlp_probe_r2(s[:900], g[:900], s[900:], g[900:], groups[:900], seed=0)
+    assert (linear < 0.5).any() and (mlp > 0.9).all()
+    np.testing.assert_array_equal(mlp, mlp_probe_r2(s[:900], g[:900], s[900:], g[900:], groups[:900], seed=0))

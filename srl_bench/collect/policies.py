@@ -36,6 +36,8 @@ class RandomPolicy:
 # name -> (import path "module:Class", one-line description). Classes take (env, seed).
 POLICIES: dict[str, tuple[str, str]] = {
     "random": ("srl_bench.collect.policies:RandomPolicy", "uniformly random actions"),
+    "kuka_reach": ("envs.kuka_button:NoisyReachButtonPolicy",
+                   "srl/KukaButton-v0 only: scripted reacher with 25% random actions (datasets with presses)"),
 }
 
 

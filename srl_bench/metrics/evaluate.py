@@ -11,11 +11,11 @@ import numpy as np
 from srl_bench.data import Dataset, load_dataset, split_episodes
 from srl_bench.encoder import EncoderLike, encode_images
 from srl_bench.errors import SrlBenchError
-from srl_bench.metrics.core import gtc, knn_mse, linear_probe_r2, standardise
+from srl_bench.metrics.core import gtc, knn_mse, linear_probe_r2, mlp_probe_r2, standardise
 
 # metric name -> True when higher is better (used by tables and leaderboards)
 HIGHER_IS_BETTER = {"knn_mse": False, "knn_mse_raw": False, "knn_mse_ratio": False, "gtc_mean": True,
-                    "probe_linear_r2": True}
+                    "probe_linear_r2": True, "probe_mlp_r2": True}
 
 
 def encode_rows(encoder: EncoderLike, dataset: Dataset, rows: np.ndarray, batch_size: int = 256) -> np.ndarray:
@@ -41,9 +41,11 @@ def evaluate(
     split_seed: int = 0,
     test_episodes: list[int] | np.ndarray | None = None,
     whole_dataset: bool = False,
+    mlp_probe: bool = False,
     batch_size: int = 256,
 ) -> dict[str, Any]:
-    """KNN-MSE (standardised, raw and as a fraction of random), GTC and the linear probe's R².
+    """KNN-MSE (standardised, raw and as a fraction of random), GTC and the linear probe's R²
+    (and, with ``mlp_probe=True``, a small MLP probe's R²).
 
     ``encoder`` is an ``srl_bench.Encoder``, any ``torch.nn.Module`` mapping uint8 N×H×W×C images to
     states, a plain callable doing the same on NumPy arrays, or a run directory. KNN-MSE and GTC are
@@ -101,6 +103,11 @@ def evaluate(
     gtc_per_dim = gtc(s_eval, g_eval)
     r2 = linear_probe_r2(s_train, g_train, s_test, g_test)
     probe_kept = ~np.isnan(r2)
+    extra: dict[str, Any] = {}
+    if mlp_probe:
+        r2_mlp = mlp_probe_r2(s_train, g_train, s_test, g_test, data.episode_ids[train_rows], seed=split_seed)
+        extra = {"probe_mlp_r2": float(np.nanmean(r2_mlp)),
+                 "probe_mlp_r2_per_dim": {n: float(v) for n, v in zip(names, r2_mlp) if not np.isnan(v)}}
     return {
         "knn_mse": knn_std,
         "knn_mse_raw": knn_mse(s_eval, g_eval, k),
@@ -109,6 +116,7 @@ def evaluate(
         "probe_linear_r2": float(r2[probe_kept].mean()),
         "gtc": {n: float(v) for n, v in zip(names, gtc_per_dim) if not np.isnan(v)},
         "probe_linear_r2_per_dim": {n: float(v) for n, v in zip(names, r2) if not np.isnan(v)},
+        **extra,
         "dropped_constant_dims": [n for n, d in zip(names, dropped) if d],
         "k": k,
         "state_dim": int(s_eval.shape[1]),
