@@ -33,23 +33,32 @@ class RandomPolicy:
         raise SrlBenchError(f"the random policy does not support action space {self.space}")
 
 
-# name -> (import path "module:Class", one-line description). Classes take (env, seed).
-POLICIES: dict[str, tuple[str, str]] = {
-    "random": ("srl_bench.collect.policies:RandomPolicy", "uniformly random actions"),
+# name -> (import path "module:Class", one-line description, env ids it works on or None for any).
+# Classes take (env, seed).
+POLICIES: dict[str, tuple[str, str, tuple[str, ...] | None]] = {
+    "random": ("srl_bench.collect.policies:RandomPolicy", "uniformly random actions", None),
     "kuka_reach": ("envs.kuka_button:NoisyReachButtonPolicy",
-                   "srl/KukaButton-v0 only: scripted reacher with 25% random actions (datasets with presses)"),
+                   "scripted reacher with 25% random actions (datasets with presses)", ("srl/KukaButton-v0",)),
 }
 
 
-def register_policy(name: str, import_path: str, description: str) -> None:
-    """Make a collection policy available to ``srl-bench generate --policy NAME``."""
-    POLICIES[name] = (import_path, description)
+def register_policy(name: str, import_path: str, description: str, env_ids: tuple[str, ...] | None = None) -> None:
+    """Make a collection policy available to ``srl-bench generate --policy NAME``.
+
+    Register at import time of a module the workers import too (not at run time), so that parallel
+    workers started with ``spawn`` see it.
+    """
+    POLICIES[name] = (import_path, description, env_ids)
 
 
 def make_policy(name: str, env: gym.Env, seed: int) -> Policy:
     """Build the named policy for one episode of ``env``."""
     if name not in POLICIES:
         raise SrlBenchError(f"unknown policy {name!r}; choose one of: {', '.join(sorted(POLICIES))}")
-    module_name, class_name = POLICIES[name][0].split(":")
+    import_path, _, env_ids = POLICIES[name]
+    env_id = env.spec.id if env.spec is not None else None
+    if env_ids is not None and env_id not in env_ids:
+        raise SrlBenchError(f"policy {name!r} works only on {', '.join(env_ids)}, not on {env_id}")
+    module_name, class_name = import_path.split(":")
     policy_class = getattr(importlib.import_module(module_name), class_name)
     return policy_class(env, seed)
