@@ -3,6 +3,11 @@
 The held-out test episodes (``test_fraction``, ``split_seed``; the same split ``srl-bench evaluate``
 uses by default) never reach training. A share of the remaining episodes validates each epoch; the
 weights with the lowest validation loss are the ones kept.
+
+A batch holds single frames (with o_t+1 when a loss term reads it) or, for sequence methods (an
+objective whose ``sequence_length`` L > 1, e.g. World Models), windows of L consecutive frames that
+never cross an episode boundary. Either way it is gathered from the dataset by one vectorised index,
+so a memory-mapped dataset larger than RAM trains.
 """
 
 from __future__ import annotations
@@ -28,10 +33,24 @@ from srl_bench.runs import RunWriter, resolve_device
 IN_MEMORY_LIMIT = 2 << 30  # datasets smaller than this are read into RAM for training; larger stay mapped
 
 
-class BatchLoader:
-    """Builds training batches from dataset rows by batched (vectorised) indexing."""
+def window_starts(episode_ids: np.ndarray, rows: np.ndarray, span: int) -> np.ndarray:
+    """The rows t such that rows t .. t+span−1 exist and belong to one episode."""
+    rows = np.asarray(rows)
+    last = rows + span - 1
+    valid = last < len(episode_ids)
+    valid[valid] = episode_ids[last[valid]] == episode_ids[rows[valid]]
+    return rows[valid]
 
-    def __init__(self, dataset: Dataset, device: torch.device, needs_next: bool) -> None:
+
+class BatchLoader:
+    """Builds training batches from dataset rows by batched (vectorised) indexing.
+
+    Each sample starts at a row t and covers rows t .. t+L−1 (``sequence_length`` L, 1 for single
+    frames), plus o_t+1 for each when ``needs_next``; the trainer only draws starts whose whole span
+    lies in one episode (``window_starts``).
+    """
+
+    def __init__(self, dataset: Dataset, device: torch.device, needs_next: bool, sequence_length: int = 1) -> None:
         small = dataset.observations.nbytes <= IN_MEMORY_LIMIT
         self.observations = np.asarray(dataset.observations) if small else dataset.observations
         self.states = np.asarray(dataset.states)
@@ -39,10 +58,18 @@ class BatchLoader:
         self.rewards = np.asarray(dataset.rewards)
         self.device = device
         self.needs_next = needs_next
+        self.sequence_length = sequence_length
 
-    def tensors(self, rows: np.ndarray) -> dict[str, torch.Tensor]:
-        """The raw tensors of the given rows (sorted first, so memory-mapped reads are sequential)."""
-        rows = np.sort(rows)
+    @property
+    def span(self) -> int:
+        """Rows one sample reads, from its start."""
+        return self.sequence_length + int(self.needs_next)
+
+    def tensors(self, starts: np.ndarray) -> dict[str, torch.Tensor]:
+        """The raw tensors of the samples starting at ``starts`` (sorted first, so memory-mapped reads
+        are sequential); windows are flattened to rows in time order."""
+        starts = np.sort(starts)
+        rows = (starts[:, None] + np.arange(self.sequence_length)).reshape(-1)
         arrays: dict[str, np.ndarray] = {
             "obs": self.observations[rows],
             "true_states": self.states[rows],
@@ -100,24 +127,35 @@ def train(
     fit_rows = dataset.frames_of_episodes(fit_eps)
     val_rows = dataset.frames_of_episodes(val_eps)
 
-    context = DataContext.from_meta(dataset.meta, train_states=np.asarray(dataset.states[fit_rows]))
+    has_next = dataset.has_next()
+    context = DataContext.from_meta(dataset.meta, train_states=np.asarray(dataset.states[fit_rows]),
+                                    train_rewards=np.asarray(dataset.rewards[fit_rows[has_next[fit_rows]]]))
     model: SRLModel = spec.build(config, context).to(torch_device)
     needs_next = model.objective is not None and model.objective.needs_next
-    if needs_next:
-        has_next = dataset.has_next()
-        fit_rows, val_rows = fit_rows[has_next[fit_rows]], val_rows[has_next[val_rows]]
-    if len(val_rows) > config.max_val_frames:
-        val_rows = np.sort(rng.choice(val_rows, config.max_val_frames, replace=False))
+    seq_len = model.objective.sequence_length if model.objective is not None else 1
+    if model.objective is not None:
+        span = seq_len + int(needs_next)
+        fit_rows = window_starts(dataset.episode_ids, fit_rows, span)
+        val_rows = window_starts(dataset.episode_ids, val_rows, span)
+        if seq_len > 1:  # validate on non-overlapping windows
+            first_rows = np.flatnonzero(dataset.episode_starts)
+            val_rows = val_rows[(val_rows - first_rows[dataset.episode_ids[val_rows]]) % seq_len == 0]
+        if spec.trainable and len(fit_rows) == 0:
+            raise SrlBenchError(f"no training episode is long enough for windows of {span} frames; "
+                                "generate longer episodes or lower sequence_length")
+    max_val = max(1, config.max_val_frames // seq_len)
+    if len(val_rows) > max_val:
+        val_rows = np.sort(rng.choice(val_rows, max_val, replace=False))
 
     writer = RunWriter(out, overwrite=overwrite)
     try:
         started = time.perf_counter()
         if spec.fit is not None:
-            spec.fit(model, dataset.observations[fit_rows], dataset.states[fit_rows])
+            spec.fit(model, dataset, fit_rows, rng)
         log_rows: list[dict[str, Any]] = []
         best_epoch, best_val = 0, float("nan")
         if spec.trainable and model.objective is not None and config.epochs > 0:
-            loader = BatchLoader(dataset, torch_device, needs_next)
+            loader = BatchLoader(dataset, torch_device, needs_next, seq_len)
             best_epoch, best_val, log_rows = _fit(model, loader, fit_rows, val_rows, config, rng, writer, progress)
         else:
             writer.save_weights(model)
@@ -139,7 +177,7 @@ def train(
         _write_log(writer.tmp_dir / "train_log.csv", log_rows)
         writer.write_json("summary.json", {
             "method": method, "state_dim": state_dim, "epochs_run": len(log_rows), "best_epoch": best_epoch,
-            "best_val_loss": best_val, "train_frames": int(len(fit_rows)), "val_frames": int(len(val_rows)),
+            "best_val_loss": best_val, "train_frames": int(len(fit_rows)), "val_frames": int(len(val_rows) * seq_len),
             "seconds": round(elapsed, 2), "parameters": int(sum(p.numel() for p in model.encoder.parameters())),
         })
         return writer.publish()
@@ -150,11 +188,17 @@ def train(
 
 def _fit(model: SRLModel, loader: BatchLoader, fit_rows: np.ndarray, val_rows: np.ndarray, config, rng: np.random.Generator,
          writer: RunWriter, progress: bool) -> tuple[int, float, list[dict[str, Any]]]:
-    """The epoch loop; returns (best epoch, best validation loss, per-epoch log rows)."""
+    """The epoch loop; returns (best epoch, best validation loss, per-epoch log rows).
+
+    ``fit_rows`` are sample starts. A batch holds ``batch_size`` frames: that many single frames, or
+    ``batch_size // L`` windows of L frames; an epoch has as many batches as the training frames fill.
+    """
     assert model.objective is not None
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     tensorboard = _tensorboard(writer.tmp_dir)
-    n_batches = max(1, int(np.ceil(len(fit_rows) / config.batch_size)))
+    seq_len = loader.sequence_length
+    per_batch = max(1, config.batch_size // seq_len)
+    n_batches = max(1, int(np.ceil(len(fit_rows) / (per_batch * seq_len))))
     best_val, best_epoch, best_state, stale = float("inf"), 0, None, 0
     log_rows: list[dict[str, Any]] = []
     bar = tqdm(total=config.epochs * n_batches, desc="train", unit="batch", disable=not progress)
@@ -164,10 +208,10 @@ def _fit(model: SRLModel, loader: BatchLoader, fit_rows: np.ndarray, val_rows: n
         order = rng.permutation(fit_rows)
         train_logs = []
         for i in range(n_batches):
-            rows = order[i * config.batch_size : (i + 1) * config.batch_size]
+            rows = order[i * per_batch : (i + 1) * per_batch]
             if len(rows) == 0:
                 continue
-            loss, logged = model.objective(Batch(model.encoder, loader.tensors(rows)))
+            loss, logged = model.objective(Batch(model.encoder, loader.tensors(rows), seq_len))
             if not torch.isfinite(loss):
                 raise SrlBenchError(f"the loss became {float(loss)} at epoch {epoch}; lower the learning rate (lr)")
             optimizer.zero_grad(set_to_none=True)
@@ -175,7 +219,7 @@ def _fit(model: SRLModel, loader: BatchLoader, fit_rows: np.ndarray, val_rows: n
             optimizer.step()
             train_logs.append((len(rows), logged))
             bar.update()
-        val_log = _validate(model, loader, val_rows, config.batch_size) if len(val_rows) else _mean_logs(train_logs)
+        val_log = _validate(model, loader, val_rows, per_batch) if len(val_rows) else _mean_logs(train_logs)
         row = {"epoch": epoch, **{f"train_{k}": v for k, v in _mean_logs(train_logs).items()},
                **{f"val_{k}": v for k, v in val_log.items()}, "seconds": round(time.perf_counter() - epoch_start, 3)}
         log_rows.append(row)
@@ -207,7 +251,7 @@ def _validate(model: SRLModel, loader: BatchLoader, rows: np.ndarray, batch_size
     logs = []
     for i in range(0, len(rows), batch_size):
         chunk = rows[i : i + batch_size]
-        _, logged = model.objective(Batch(model.encoder, loader.tensors(chunk)))
+        _, logged = model.objective(Batch(model.encoder, loader.tensors(chunk), loader.sequence_length))
         logs.append((len(chunk), logged))
     model.train()
     return _mean_logs(logs)

@@ -1,6 +1,6 @@
 """Composable loss terms: reconstruction, KL, forward, inverse, reward, robotic priors, ..."""
 
-from srl_bench.losses import terms  # noqa: F401  (registers the terms)
+from srl_bench.losses import contrastive, dynamics, priors, spatial, terms, vae, world_models  # noqa: F401  (register the terms)
 from srl_bench.losses.base import LOSS_TERMS, LossTerm, Objective, register_term
 from srl_bench.losses.batch import Batch
 

@@ -2,7 +2,9 @@
 
 A method's objective is the weighted sum of its terms, so "autoencoder + inverse + forward" is a list
 of three terms with three weights, not new code. Terms own the small networks they need (a decoder,
-a forward model...), so these train with the encoder and are saved with the run.
+a forward model...), so these train with the encoder and are saved with the run. A term may own only
+a slice of the state (``srl_splits``): the objective then hands it a view of the batch whose
+``state`` is that slice.
 """
 
 from __future__ import annotations
@@ -27,15 +29,18 @@ def register_term(cls: type["LossTerm"]) -> type["LossTerm"]:
 class LossTerm(nn.Module):
     """One named term of an objective.
 
-    Class attributes: ``name`` (as written in configs and logs) and ``needs_next`` (true when the term
-    reads ``o_t+1``, so the trainer samples only valid transitions). Subclasses are built with
-    ``LossTerm.build(context)`` where ``context`` holds the method config and facts about the data
-    (``image_shape``, ``state_dim``, ``action_dim``, ``discrete_actions``, ``true_state_dim``,
-    ``train_states``...), and implement ``forward(batch) -> scalar``.
+    Class attributes: ``name`` (as written in configs and logs), ``needs_next`` (true when the term
+    reads ``o_t+1``, so the trainer samples only valid transitions) and ``sequence_length`` (the
+    shortest window of consecutive frames of one episode the term needs; 1 for frame-wise terms).
+    Subclasses are built with ``LossTerm.build(context)`` where ``context`` holds the method config
+    and facts about the data (``image_shape``, ``state_dim`` — the size of the slice this term owns —,
+    ``action_dim``, ``discrete_actions``, ``true_state_dim``, ``train_states``, ``train_rewards``...),
+    and implement ``forward(batch) -> scalar``.
     """
 
     name: str = "term"
     needs_next: bool = False
+    sequence_length: int = 1
 
     @classmethod
     def build(cls, context: dict[str, Any]) -> "LossTerm":
@@ -46,22 +51,39 @@ class LossTerm(nn.Module):
 
 
 class Objective(nn.Module):
-    """A weighted sum of loss terms that also reports each term's value."""
+    """A weighted sum of loss terms that also reports each term's value.
 
-    def __init__(self, terms: dict[str, LossTerm], weights: dict[str, float]) -> None:
+    ``slices`` maps a term's name to the state dimensions it owns; terms not in it see the whole state.
+    """
+
+    def __init__(self, terms: dict[str, LossTerm], weights: dict[str, float],
+                 slices: dict[str, slice] | None = None) -> None:
         super().__init__()
-        self.terms = nn.ModuleDict(terms)
+        # a list, not a ModuleDict: term names such as "forward" would clash with nn.Module attributes
+        self.names = list(terms)
+        self.term_list = nn.ModuleList(terms.values())
         self.weights = dict(weights)
+        self.slices = dict(slices or {})
+
+    @property
+    def terms(self) -> dict[str, LossTerm]:
+        """The terms by name, in order."""
+        return dict(zip(self.names, self.term_list))  # type: ignore[arg-type]
 
     @property
     def needs_next(self) -> bool:
         return any(term.needs_next for term in self.terms.values())
 
+    @property
+    def sequence_length(self) -> int:
+        """Length of the windows of consecutive frames the batches must hold (1: single frames)."""
+        return max([term.sequence_length for term in self.terms.values()], default=1)
+
     def forward(self, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
         total = torch.zeros((), device=batch.obs.device)
         logged: dict[str, float] = {}
-        for name, term in self.terms.items():
-            value = term(batch)
+        for name, term in zip(self.names, self.term_list):
+            value = term(batch.view(self.slices[name]) if name in self.slices else batch)
             total = total + self.weights[name] * value
             logged[name] = float(value.detach())
         logged["total"] = float(total.detach())

@@ -1,4 +1,9 @@
-"""The loss terms. Each docstring gives the equation the term computes."""
+"""Pixel and supervised loss terms. Each docstring gives the equation the term computes.
+
+The other terms live beside this file: ``vae`` (ELBO reconstruction, KL), ``dynamics`` (forward,
+inverse, reward models), ``priors`` (robotic priors), ``contrastive`` (temporal InfoNCE),
+``spatial`` (deep spatial autoencoder) and ``world_models`` (MDN-RNN).
+"""
 
 from __future__ import annotations
 
@@ -37,7 +42,7 @@ class Reconstruction(LossTerm):
     def forward(self, batch: Batch) -> torch.Tensor:
         if self.noise_std > 0 and self.training:
             noisy = (batch.images + self.noise_std * torch.randn_like(batch.images)).clamp(0, 1)
-            state = batch.encoder.embed(noisy)
+            state = batch.embed(noisy)
         else:
             state = batch.state
         return F.mse_loss(torch.sigmoid(self.decoder(state)), batch.images)

@@ -32,11 +32,14 @@ class DataContext:
     discrete_actions: bool
     action_dim: int  # number of actions if discrete, else the action vector's length
     train_states: np.ndarray  # true states of (a sample of) the training frames
+    train_rewards: np.ndarray | None = None  # rewards of the training transitions (None when reloading)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_meta(cls, meta: dict[str, Any], train_states: np.ndarray | None = None) -> "DataContext":
-        """Rebuild the context from dataset metadata (``train_states`` only matters before training)."""
+    def from_meta(cls, meta: dict[str, Any], train_states: np.ndarray | None = None,
+                  train_rewards: np.ndarray | None = None) -> "DataContext":
+        """Rebuild the context from dataset metadata (``train_states`` and ``train_rewards`` only matter
+        before training: statistics made from them are saved with the weights)."""
         space = meta["action_space"]
         discrete = space["type"] == "discrete"
         true_dim = len(meta["state_names"])
@@ -46,6 +49,7 @@ class DataContext:
             discrete_actions=discrete,
             action_dim=int(space["n"]) if discrete else int(np.prod(space["shape"])),
             train_states=train_states if train_states is not None else np.zeros((2, true_dim), np.float32),
+            train_rewards=train_rewards,
         )
 
 
@@ -54,8 +58,9 @@ class Method:
     """A named entry of the zoo.
 
     ``build(config, context) -> SRLModel``. ``trainable`` is false for methods that are not trained by
-    gradient descent (``random``); ``fit(model, images, states)`` is for those fitted in closed form
-    (``pca``), called with training-frame arrays before any gradient training.
+    gradient descent (``random``); ``fit(model, dataset, rows, rng)`` is for those fitted in closed form
+    (``pca``), called with the (memory-mapped) dataset and its training rows before any gradient
+    training; it reads what it needs (e.g. a seeded sample), so memory stays bounded.
     """
 
     name: str
@@ -64,7 +69,7 @@ class Method:
     build: Callable[[MethodConfig, DataContext], SRLModel]
     config_class: type[MethodConfig] = MethodConfig
     trainable: bool = True
-    fit: Callable[[SRLModel, np.ndarray, np.ndarray], None] | None = None
+    fit: Callable[[SRLModel, Any, np.ndarray, np.random.Generator], None] | None = None
     defaults: dict[str, Any] = field(default_factory=dict)  # config values before the YAML's
 
 
@@ -92,15 +97,53 @@ def resolve_state_dim(config: MethodConfig, context: DataContext) -> int:
     return state_dim
 
 
+def split_state(splits: dict[str, float], losses: dict[str, float], state_dim: int) -> dict[str, slice]:
+    """Contiguous slices of the state, one per term of ``splits``, in its order, sized by its shares.
+
+    Each term gets at least one dimension; the rest are shared out by the largest remainder. Terms not
+    in ``splits`` see the whole state. E.g. ``{reconstruction: 1, inverse: 1}`` of a 5-dimensional
+    state gives reconstruction dimensions 0-2 and inverse 3-4.
+    """
+    if not splits:
+        return {}
+    unknown = sorted(set(splits) - set(losses))
+    if unknown:
+        raise SrlBenchError(f"`splits` names {', '.join(unknown)}, which are not among this method's losses "
+                            f"({', '.join(losses)})")
+    if any(share <= 0 for share in splits.values()):
+        raise SrlBenchError(f"every share in `splits` must be positive, got {splits}")
+    if len(splits) > state_dim:
+        raise SrlBenchError(f"{len(splits)} terms cannot each own a slice of a {state_dim}-dimensional state; "
+                            "raise state_dim or split fewer terms")
+    total = sum(splits.values())
+    exact = np.array([share / total * state_dim for share in splits.values()])
+    dims = np.maximum(1, np.floor(exact).astype(int))
+    while dims.sum() < state_dim:
+        dims[np.argmax(exact - dims)] += 1
+    while dims.sum() > state_dim:
+        dims[np.argmax(np.where(dims > 1, dims - exact, -np.inf))] -= 1
+    ends = np.cumsum(dims)
+    return {name: slice(int(end - size), int(end)) for name, size, end in zip(splits, dims, ends)}
+
+
 def build_objective(config: MethodConfig, context: DataContext, state_dim: int) -> Objective:
-    """The weighted sum of the loss terms named in ``config.losses``."""
+    """The weighted sum of the loss terms named in ``config.losses``, each term owning the slice of the
+    state that ``config.splits`` gives it (the whole state by default)."""
     if not config.losses:
         raise SrlBenchError("this method needs at least one loss term in its config's `losses`")
     unknown = sorted(set(config.losses) - set(LOSS_TERMS))
     if unknown:
         raise SrlBenchError(f"unknown loss term(s) {', '.join(unknown)}; known terms: {', '.join(sorted(LOSS_TERMS))}")
-    term_context = {"config": config, "state_dim": state_dim, "image_shape": context.image_shape,
+    slices = split_state(config.splits, config.losses, state_dim)
+    term_context = {"config": config, "image_shape": context.image_shape,
                     "true_state_dim": context.true_state_dim, "discrete_actions": context.discrete_actions,
-                    "action_dim": context.action_dim, "train_states": context.train_states, **context.extra}
-    terms = {name: LOSS_TERMS[name].build(term_context) for name in config.losses}
-    return Objective(terms, config.losses)
+                    "action_dim": context.action_dim, "train_states": context.train_states,
+                    "train_rewards": context.train_rewards, **context.extra}
+    terms = {}
+    for name in config.losses:
+        owned = slices[name].stop - slices[name].start if name in slices else state_dim
+        try:
+            terms[name] = LOSS_TERMS[name].build({**term_context, "state_dim": owned})
+        except (ValueError, AttributeError) as exc:
+            raise SrlBenchError(f"cannot build the loss term {name!r}: {exc}") from exc
+    return Objective(terms, config.losses, slices)

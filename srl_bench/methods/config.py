@@ -34,10 +34,49 @@ class MethodConfig:
     val_fraction: float = 0.1  # share of the training episodes used for validation
     max_val_frames: int = 4096  # validation loss is computed on at most this many frames
     losses: dict[str, float] = field(default_factory=dict)  # loss term name -> weight
+    splits: dict[str, float] = field(default_factory=dict)  # term -> share of the state it owns; others see all
     noise_std: float = 0.0  # input noise of the denoising autoencoder
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+@dataclass
+class RecipeConfig(MethodConfig):
+    """The hyper-parameters of every loss term, on top of the trainer's: any term can join any recipe
+    by config alone (a term ignores the fields that are not its own)."""
+
+    head_hidden: tuple[int, ...] = (64, 64)  # hidden layers of the forward / inverse / reward / projection heads
+    prior_action_tolerance: float = 0.1  # robotic priors: continuous actions this close (max-abs) are "the same"
+    prior_reward_tolerance: float = 1e-6  # robotic priors (causality): rewards further apart than this differ
+    temperature: float = 0.1  # infonce: softmax temperature of the cosine similarities
+    augment_shift: int = 4  # infonce: random shift of each frame by up to this many pixels (0: none)
+    recon_size: int = 16  # spatial_reconstruction: side of the downsampled grayscale target
+
+
+@dataclass
+class WorldModelsConfig(RecipeConfig):
+    """World Models: the VAE's latent size is the state dimension (for ``representation: zh``, the state
+    is [z, h], so z gets ``state_dim − rnn_hidden`` dimensions)."""
+
+    sequence_length: int = 8  # frames per training window of the MDN-RNN (never crossing an episode)
+    rnn_hidden: int = 32  # LSTM hidden size
+    mdn_components: int = 5  # Gaussians per latent dimension
+    representation: str = "z"  # "z": the VAE mean; "zh": [z, h], h carried through each episode
+
+
+@dataclass
+class PCAConfig(MethodConfig):
+    """PCA is fitted in closed form; the trainer's fields do not apply."""
+
+    fit_frames: int = 4096  # training frames sampled for the fit (memory: fit_frames × pixels × 4 bytes)
+
+
+@dataclass
+class RawPixelsConfig(MethodConfig):
+    """The downsampled image is the state: ``pixels``² × channels values; nothing is trained."""
+
+    pixels: int = 8  # side of the area-downsampled image
 
 
 def _check_value(key: str, value: Any, expected: Any) -> Any:

@@ -51,6 +51,18 @@ class ConvEncoder(Encoder):
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         return self.features(x)[:, : self.state_dim]
 
+    def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(mean, log-variance) of a diagonal Gaussian over the state; needs ``out_dim = 2 * state_dim``."""
+        return gaussian_posterior(self.features(x), self.state_dim)
+
+
+def gaussian_posterior(features: torch.Tensor, state_dim: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Split an encoder's ``2 * state_dim`` outputs into (mean, log-variance); the mean is the state."""
+    if features.shape[1] != 2 * state_dim:
+        raise ValueError(f"a Gaussian posterior needs 2 × {state_dim} encoder outputs, this encoder gives "
+                         f"{features.shape[1]}; build it with out_dim = 2 * state_dim")
+    return features[:, :state_dim], features[:, state_dim:]
+
 
 class ConvDecoder(nn.Module):
     """Mirror of the small backbone: state -> image logits (N×C×H×W), resized to the exact image size."""

@@ -1,8 +1,13 @@
-"""A plain multi-layer perceptron."""
+"""A plain multi-layer perceptron, and an encoder built on one for vector (or tiny image) inputs."""
 
 from __future__ import annotations
 
+import numpy as np
+import torch
 from torch import nn
+
+from srl_bench.encoder import Encoder
+from srl_bench.nets.conv import gaussian_posterior
 
 
 def mlp(in_dim: int, out_dim: int, hidden: tuple[int, ...] = (64, 64), activation: type[nn.Module] = nn.ReLU) -> nn.Sequential:
@@ -14,3 +19,34 @@ def mlp(in_dim: int, out_dim: int, hidden: tuple[int, ...] = (64, 64), activatio
         last = width
     layers.append(nn.Linear(last, out_dim))
     return nn.Sequential(*layers)
+
+
+class MLPEncoder(Encoder):
+    """An MLP on the flattened input: for vector observations, or images small enough to flatten.
+
+    Images follow the usual convention (uint8 N×H×W×C, scaled to [0, 1] by ``preprocess``); a batch of
+    vectors (N×D, any numeric type) is taken as it is, as float.
+    """
+
+    def __init__(self, input_shape: tuple[int, ...], state_dim: int, hidden: tuple[int, ...] = (256, 256),
+                 out_dim: int | None = None) -> None:
+        super().__init__(state_dim)
+        self.input_shape = tuple(input_shape)
+        self.net = mlp(int(np.prod(input_shape)), out_dim or state_dim, tuple(hidden))
+
+    def preprocess(self, inputs: np.ndarray | torch.Tensor) -> torch.Tensor:
+        tensor = torch.as_tensor(inputs)
+        if tensor.ndim == 2:
+            return tensor.to(self.device).float()
+        return super().preprocess(tensor)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The network's full output (``out_dim`` values per input)."""
+        return self.net(x.flatten(1))
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        return self.features(x)[:, : self.state_dim]
+
+    def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(mean, log-variance) of a diagonal Gaussian over the state; needs ``out_dim = 2 * state_dim``."""
+        return gaussian_posterior(self.features(x), self.state_dim)
