@@ -79,6 +79,21 @@ def cmd_dataset(args: argparse.Namespace) -> None:
         print("  checksums     all match")
 
 
+def cmd_envs(args: argparse.Namespace) -> None:
+    import envs
+    from srl_bench.collect import make_env
+    from srl_bench.collect.policies import POLICIES
+
+    for env_id in envs.ENV_IDS:
+        env = make_env(env_id)
+        names = env.unwrapped.state_names
+        print(f"{env_id}: {env.observation_space.shape} uint8 images, actions {env.action_space}")
+        print(f"    state ({len(names)}): {', '.join(names)}")
+        policies = [name for name, (_, _, ids) in sorted(POLICIES.items()) if ids is None or env_id in ids]
+        print(f"    collection policies: {', '.join(policies)}")
+        env.close()
+
+
 def cmd_methods(args: argparse.Namespace) -> None:
     from srl_bench.methods import METHODS
 
@@ -168,6 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path")
     p.add_argument("--verify", action="store_true", help="also recompute the checksums")
     p.set_defaults(func=cmd_dataset)
+
+    p = sub.add_parser("envs", help="list the environments, their true state and collection policies")
+    p.set_defaults(func=cmd_envs)
 
     p = sub.add_parser("methods", help="list the SRL methods")
     p.add_argument("-v", "--verbose", action="store_true", help="also show each method's paper")

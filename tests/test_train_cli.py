@@ -74,6 +74,9 @@ def test_cli_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert "126" in out and "cos_theta, sin_theta, theta_dot" in out and "all match" in out
     assert main(["methods"]) == 0
     assert "supervised" in capsys.readouterr().out
+    assert main(["envs"]) == 0
+    listing = capsys.readouterr().out
+    assert "srl/MiniPacman-v0" in listing and "cos_theta, sin_theta, theta_dot" in listing
     assert main(["train", "autoencoder", "--data", str(data), "--out", str(run), "--epochs", "1", "--state-dim", "2",
                  "--set", "batch_size=16", "--quiet"]) == 0
     assert "state_dim 2" in capsys.readouterr().out
