@@ -53,7 +53,7 @@ def test_frozen_encoder_is_unchanged_and_agent_sees_learned_dim(tmp_path: Path) 
     encoder.train()
     before = {k: v.clone() for k, v in encoder.state_dict().items()}
     result = rl_evaluate(encoder, CARTPOLE, timesteps=128, eval_freq=64, hyperparams=TINY_PPO, out=tmp_path / "rl",
-                         save_agents=True, **TINY)
+                         frame_stack=1, save_agents=True, **TINY)
     for key, value in encoder.state_dict().items():
         assert torch.equal(value, before[key]), f"{key} changed while the agent trained"
     assert encoder.training and all(p.requires_grad for p in encoder.parameters()), "freezing was not undone"
@@ -139,9 +139,12 @@ def test_cli_rl_and_its_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str
     out = tmp_path / "cli"
     args = ["rl", "--env", CARTPOLE, "--representation", "ground_truth", "--timesteps", "64", "--seeds", "3",
             "--n-eval", "2", "--eval-freq", "32", "--set", "n_envs=2", "--set", "n_steps=16", "--set", "batch_size=16",
-            "--set", "n_epochs=1", "--threads", "1", "--out", str(out), "--quiet"]
+            "--set", "n_epochs=1", "--threads", "1", "--frame-stack", "3", "--save-agents", "--out", str(out), "--quiet"]
     assert main(args) == 0
     assert json.loads((out / "rl.json").read_text())["seeds"] == [3]
+    from stable_baselines3 import PPO
+
+    assert PPO.load(out / "agent_seed3.zip", device="cpu").observation_space.shape == (3 * 4,)  # 3 stacked states
     assert "score" in capsys.readouterr().out
     assert main(args) == 2  # exists already
     assert "already exists" in capsys.readouterr().err
@@ -236,6 +239,28 @@ def test_recurrent_encoder_carries_and_resets_its_state() -> None:
     result = rl_evaluate(encoder, CARTPOLE, timesteps=64, eval_freq=64, hyperparams=TINY_PPO,
                          env_kwargs={"image_size": 32}, **TINY)
     assert len(result["curve"]) == 2 and float(encoder.scale.detach()) == 1.0
+
+
+def test_world_models_zh_run_goes_through_the_recurrent_wrapper(cartpole_data: Path, tmp_path: Path) -> None:
+    from srl_bench.methods import METHODS
+
+    if "world_models" not in METHODS:
+        pytest.skip("the zoo has no world_models method yet")
+    from srl_bench.runs import load_run
+    from srl_bench.train import train
+
+    run = train("world_models", cartpole_data, tmp_path / "wm", overrides={"epochs": 1, "representation": "zh"},
+                progress=False, device="cpu")
+    encoder = load_run(run)
+    assert encoder.state_dim > 4  # [z, h]
+    venv = RecurrentEncoderVecEnv(_dummy_vec(CARTPOLE, 2, image_size=32), encoder)
+    first = venv.reset()
+    obs, *_ = venv.step(np.array([1, 0]))
+    assert obs.shape == (2, encoder.state_dim)
+    h = slice(encoder.z_dim, None)
+    assert np.allclose(first[:, h], 0) and not np.allclose(obs[:, h], 0)  # memory starts empty, then fills
+    result = rl_evaluate(run, CARTPOLE, timesteps=64, eval_freq=64, hyperparams=TINY_PPO, **TINY)
+    assert result["representation"]["state_dim"] == encoder.state_dim and len(result["curve"]) == 2
 
 
 @pytest.mark.slow

@@ -169,14 +169,16 @@ class EnvFactory:
             encoder = self.representation.encoder
             venv = RecurrentEncoderVecEnv(venv, encoder) if is_recurrent(encoder) else FrozenEncoderVecEnv(
                 venv, encoder, getattr(encoder, "state_dim", None))
-        norm_obs = self.normalize_state and kind in ("learned", "ground_truth")
-        norm_reward = self.normalize_reward and training
-        if norm_obs or self.normalize_reward:
-            venv = VecNormalize(venv, training=training, norm_obs=norm_obs, norm_reward=norm_reward, gamma=self.gamma)
         if self.frame_stack > 1:
             venv = VecFrameStack(venv, self.frame_stack)
         if kind == "raw_pixels":
             venv = VecTransposeImage(venv)
+        # outermost: SB3's off-policy agents store VecNormalize's original observation, which must be
+        # the stacked (and transposed) one the agent sees
+        norm_obs = self.normalize_state and kind in ("learned", "ground_truth")
+        norm_reward = self.normalize_reward and training
+        if norm_obs or self.normalize_reward:
+            venv = VecNormalize(venv, training=training, norm_obs=norm_obs, norm_reward=norm_reward, gamma=self.gamma)
         return venv
 
 
