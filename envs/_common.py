@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
@@ -40,3 +41,20 @@ def parse_image_size(image_size: int | tuple[int, int] | list[int]) -> tuple[int
 def image_space(height: int, width: int) -> spaces.Box:
     """The observation space of every srl-bench env: an RGB uint8 image."""
     return spaces.Box(0, 255, (height, width, 3), dtype=np.uint8)
+
+
+class FrameEnv(gym.Env):
+    """Base of the srl-bench envs: ``render()`` returns the last observation frame (``self._frame``).
+
+    Subclasses set ``self._frame`` whenever they make an observation.
+    """
+
+    metadata = {"render_modes": ["rgb_array"]}
+    _frame: np.ndarray | None = None
+
+    def render(self) -> np.ndarray | None:
+        """The current frame (the observation) when ``render_mode="rgb_array"``."""
+        if self.render_mode is None:
+            gym.logger.warn("render() called without render_mode; make the env with render_mode='rgb_array'")
+            return None
+        return None if self._frame is None else self._frame.copy()

@@ -19,13 +19,13 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.envs.classic_control import CartPoleEnv, PendulumEnv
 
-from envs._common import image_space, parse_image_size
+from envs._common import FrameEnv, image_space, parse_image_size
 from envs.raster import Canvas
 
 RENDERERS = ("numpy", "gymnasium")
 
 
-class _PixelClassicEnv(gym.Env):
+class _PixelClassicEnv(FrameEnv):
     """Shared plumbing: an inner Gymnasium env, an image observation, the true state in ``info``."""
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 50}
@@ -78,13 +78,6 @@ class _PixelClassicEnv(gym.Env):
             raise ValueError(f"action {action!r} is not in the action space {self.action_space}")
         _, reward, terminated, truncated, _ = self.inner.step(action)
         return self._observe(), float(reward), bool(terminated), bool(truncated), self._info()
-
-    def render(self) -> np.ndarray | None:
-        """The current frame (the observation) when ``render_mode="rgb_array"``."""
-        if self.render_mode is None:
-            gym.logger.warn("render() called without render_mode; make the env with render_mode='rgb_array'")
-            return None
-        return None if self._frame is None else self._frame.copy()
 
     def close(self) -> None:
         self.inner.close()

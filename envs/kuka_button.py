@@ -46,7 +46,7 @@ import pybullet_data
 from gymnasium import spaces
 from pybullet_utils import bullet_client
 
-from envs._common import image_space, parse_image_size
+from envs._common import FrameEnv, image_space, parse_image_size
 
 STEP = 0.03  # metres the tool point moves per action
 MOVE_NOISE_STD = 0.003  # metres, per axis, added to every move
@@ -124,7 +124,7 @@ def _connect_direct() -> bullet_client.BulletClient:
     return client
 
 
-class KukaButtonEnv(gym.Env):
+class KukaButtonEnv(FrameEnv):
     """``srl/KukaButton-v0``: reach and press a button with a Kuka arm, from a fixed camera's pixels.
 
     Args:
@@ -393,13 +393,6 @@ class KukaButtonEnv(gym.Env):
             terminated = self._presses >= PRESSES_TO_WIN
         truncated = not terminated and self._steps >= self.max_steps
         return self._observe(), reward, terminated, truncated, self._info()
-
-    def render(self) -> np.ndarray | None:
-        """The current frame (the observation) when ``render_mode="rgb_array"``."""
-        if self.render_mode is None:
-            gym.logger.warn("render() called without render_mode; make the env with render_mode='rgb_array'")
-            return None
-        return None if self._frame is None else self._frame.copy()
 
     def close(self) -> None:
         """Disconnect this env's PyBullet client (safe to call more than once)."""

@@ -60,7 +60,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from envs._common import image_space, parse_image_size
+from envs._common import FrameEnv, image_space, parse_image_size
 
 # fmt: off
 STANDARD_MAZE = np.array([
@@ -205,7 +205,7 @@ def ghost_direction(
     return options[scores.index(best)]
 
 
-class MiniPacmanEnv(gym.Env):
+class MiniPacmanEnv(FrameEnv):
     """``srl/MiniPacman-v0``: MiniPacman as a pixel env with its true state in ``info["state"]``.
 
     Args:
@@ -354,13 +354,6 @@ class MiniPacmanEnv(gym.Env):
         truncated = self.steps >= self.max_steps
         self._over = died or truncated
         return self._observe(), float(reward), died, truncated, self._info()
-
-    def render(self) -> np.ndarray | None:
-        """The current frame (the observation) when ``render_mode="rgb_array"``."""
-        if self.render_mode is None:
-            gym.logger.warn("render() called without render_mode; make the env with render_mode='rgb_array'")
-            return None
-        return None if self._frame is None else self._frame.copy()
 
     # -- hand-made situations -----------------------------------------------------------------
     def set_board(
