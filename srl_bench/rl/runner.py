@@ -400,6 +400,7 @@ def rl_evaluate(
 
     probe = make_env(env_id, **(env_kwargs or {}))
     action_space = probe.action_space
+    true_state_dim = len(getattr(probe.unwrapped, "state_names", ()))
     probe.close()
     check_action_space(algo, env_id, action_space)
 
@@ -415,6 +416,8 @@ def rl_evaluate(
         raise SrlBenchError(f"eval_freq must be a positive integer, got {every!r}")
 
     representation = resolve_representation(encoder_or_run, env_id, torch_device)
+    if representation.kind == "ground_truth":
+        representation.info["state_dim"] = true_state_dim
     kwargs = dict(env_kwargs or {})
     if representation.image_size is not None:
         asked = kwargs.get("image_size")
@@ -446,6 +449,7 @@ def rl_evaluate(
                disable=not progress, dynamic_ncols=True)
     rows: list[dict] = []
     steps_done: dict[str, int] = {}
+    agent_obs_shape: list[int] | None = None
     start = time.perf_counter()
     try:
         with frozen(representation.encoder):
@@ -456,7 +460,7 @@ def rl_evaluate(
                     steps_done[str(seed)] = 0
                     bar.update(budget)
                     continue
-                steps_done[str(seed)] = _train_one_seed(
+                steps_done[str(seed)], agent_obs_shape = _train_one_seed(
                     algo, config, factory, action_space, seed, budget, every, n_eval_episodes, n_eval_envs,
                     torch_device, representation, rows, bar, seed_start, tensorboard_dir,
                     tmp_dir / f"agent_seed{seed}.zip" if save_agents and tmp_dir is not None else None)
@@ -491,6 +495,7 @@ def rl_evaluate(
                         "n_timesteps": budget, "eval_freq": every},
         "hyperparams_file": config.source,
         "policy": _policy_name(config, representation),
+        "agent_observation_shape": agent_obs_shape,
         "device": str(torch_device),
         "vec_env": vec_env,
         "seconds": round(seconds, 2),
@@ -535,7 +540,9 @@ def _policy_name(config: RLConfig, representation: Representation) -> str | None
 
 def _train_one_seed(algo: str, config: RLConfig, factory: EnvFactory, action_space: gym.Space, seed: int, budget: int,
                     every: int, n_eval: int, n_eval_envs: int, device: torch.device, representation: Representation,
-                    rows: list[dict], bar, start: float, tensorboard_dir: str | None, agent_path: Path | None) -> int:
+                    rows: list[dict], bar, start: float, tensorboard_dir: str | None,
+                    agent_path: Path | None) -> tuple[int, list[int]]:
+    """Train one agent with its evaluations; returns its env steps and the shape of what it sees."""
     train_env = factory.build(config["n_envs"], seed, training=True)
     eval_env = factory.build(n_eval_envs, seed + EVAL_SEED_OFFSET, training=False)
     try:
@@ -552,7 +559,7 @@ def _train_one_seed(algo: str, config: RLConfig, factory: EnvFactory, action_spa
         model.learn(total_timesteps=budget, callback=callback, tb_log_name=f"{representation.name}_seed{seed}")
         if agent_path is not None:
             model.save(agent_path)
-        return int(model.num_timesteps)
+        return int(model.num_timesteps), list(model.observation_space.shape)
     finally:
         train_env.close()
         eval_env.close()
