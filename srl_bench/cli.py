@@ -226,8 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-envs", type=int, default=None, help="parallel training envs (default: the config's)")
     p.add_argument("--eval-freq", type=int, default=None, help="env steps between evaluations (default: budget/10)")
     p.add_argument("--n-eval", type=int, default=None, help="deterministic episodes per evaluation (default: 10)")
-    p.add_argument("--normalize-state", action=argparse.BooleanOptionalAction, default=None,
-                   help="running normalisation of the state the agent sees (default: the config's)")
+    p.add_argument("--normalize-state", default=None, choices=["off", "running", "fixed"],
+                   help="standardise the state the agent sees: off, running statistics, or fixed after a "
+                        "random-action warm-up (default: the config's)")
     p.add_argument("--frame-stack", type=int, default=None, help="stack the last K states (default: 1)")
     p.add_argument("--config", default=None, help="hyper-parameter YAML keyed by env id (default: configs/rl/ALGO.yaml)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override one hyper-parameter")

@@ -111,10 +111,28 @@ def test_run_directory_sac_and_state_normalisation(cartpole_data: Path, pendulum
                          **TINY)
     assert result["representation"]["run_dir"] == str(run) and result["representation"]["method"] == "random"
     assert result["env_kwargs"]["image_size"] == 32
-    assert result["hyperparams"]["normalize_state"] is True
+    assert result["hyperparams"]["normalize_state"] == "running"
     assert [r["timesteps"] for r in result["curve"]] == [0, 60, 120]
     with pytest.raises(SrlBenchError, match="trained on srl/Pendulum-v0 images, not srl/CartPole-v0"):
         rl_evaluate(run, CARTPOLE, timesteps=64, **TINY)
+
+
+def test_fixed_normalisation_is_fitted_on_a_warm_up_then_frozen() -> None:
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    from srl_bench.rl.runner import EnvFactory, Representation
+
+    factory = EnvFactory(CARTPOLE, {"image_size": 32}, Representation(kind="ground_truth", name="ground_truth"),
+                         frame_stack=2, normalize_state="fixed", normalize_warmup=40)
+    venv = factory.build(4, seed=0, training=True)
+    assert isinstance(venv, VecNormalize) and not venv.training
+    assert venv.obs_rms.mean.shape == (8,) and 40 <= venv.obs_rms.count <= 50  # warm-up steps (+ resets)
+    frozen_mean = venv.obs_rms.mean.copy()
+    venv.reset()
+    venv.step(np.zeros(4, dtype=int))
+    assert np.array_equal(venv.obs_rms.mean, frozen_mean)
+    with pytest.raises(SrlBenchError, match="normalize_state must be"):
+        load_rl_config("ppo", CARTPOLE, {"normalize_state": "sometimes"})
 
 
 def test_raw_pixels_uses_the_cnn_policy() -> None:

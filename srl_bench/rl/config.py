@@ -28,7 +28,11 @@ CONTINUOUS_ONLY = {"sac", "td3"}
 RUNNER_DEFAULTS: dict[str, Any] = {
     "n_envs": 1,
     "n_timesteps": 100_000,
-    "normalize_state": False,  # running mean/std of the agent's vector observation (SB3 VecNormalize)
+    # standardise the agent's vector observation (SB3 VecNormalize): false, "running" (statistics
+    # updated throughout training; true means this, as rl-zoo3's `normalize`) or "fixed" (statistics
+    # of `normalize_warmup` random-action steps, then frozen)
+    "normalize_state": False,
+    "normalize_warmup": 2000,
     "normalize_reward": False,
     "frame_stack": 1,  # stack the last k observations (learned states, true states or images)
     "eval_freq": None,  # env steps between evaluations; default: a tenth of the budget
@@ -131,7 +135,13 @@ def load_rl_config(
     reserved = sorted(k for k in raw if k in {"seed", "device", "verbose", "tensorboard_log"})
     if reserved:
         raise SrlBenchError(f"{', '.join(reserved)} cannot be set as hyper-parameters; use the command's own options")
-    for key in ("n_envs", "n_timesteps", "frame_stack", "n_eval"):
+    mode = runner["normalize_state"]
+    if mode is True:
+        mode = "running"
+    if mode not in (False, None, "off", "running", "fixed"):
+        raise SrlBenchError(f"normalize_state must be false, running or fixed, got {mode!r}")
+    runner["normalize_state"] = None if mode in (False, None, "off") else mode
+    for key in ("n_envs", "n_timesteps", "frame_stack", "n_eval", "normalize_warmup"):
         value = runner[key]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 1 or int(value) != value:
             raise SrlBenchError(f"{key} must be a positive integer, got {value!r}")

@@ -133,7 +133,8 @@ class EnvFactory:
     env_kwargs: dict[str, Any]
     representation: Representation
     frame_stack: int = 1
-    normalize_state: bool = False
+    normalize_state: str | None = None  # None, "running" or "fixed"
+    normalize_warmup: int = 2000
     normalize_reward: bool = False
     gamma: float = 0.99
     vec_env: str = "dummy"
@@ -175,11 +176,22 @@ class EnvFactory:
             venv = VecTransposeImage(venv)
         # outermost: SB3's off-policy agents store VecNormalize's original observation, which must be
         # the stacked (and transposed) one the agent sees
-        norm_obs = self.normalize_state and kind in ("learned", "ground_truth")
+        norm_obs = self.normalize_state is not None and kind in ("learned", "ground_truth")
         norm_reward = self.normalize_reward and training
         if norm_obs or self.normalize_reward:
             venv = VecNormalize(venv, training=training, norm_obs=norm_obs, norm_reward=norm_reward, gamma=self.gamma)
+            if training and norm_obs and self.normalize_state == "fixed":
+                warm_up_normalization(venv, self.normalize_warmup, seed)
         return venv
+
+
+def warm_up_normalization(venv, steps: int, seed: int) -> None:
+    """Fit VecNormalize's observation statistics on ``steps`` random-action steps, then freeze them."""
+    venv.action_space.seed(seed)
+    venv.reset()
+    for _ in range(-(-steps // venv.num_envs)):
+        venv.step(np.stack([venv.action_space.sample() for _ in range(venv.num_envs)]))
+    venv.training = False
 
 
 def _episode_row(seed: int, timesteps: int, returns: Sequence[float], lengths: Sequence[int], start: float) -> dict:
@@ -347,7 +359,7 @@ def rl_evaluate(
     n_eval: int | None = None,
     hyperparams: dict[str, Any] | None = None,
     config_file: str | Path | None = None,
-    normalize_state: bool | None = None,
+    normalize_state: bool | str | None = None,
     frame_stack: int | None = None,
     env_kwargs: dict[str, Any] | None = None,
     references: str | Path | None = None,
@@ -371,7 +383,9 @@ def rl_evaluate(
         seeds: e.g. ``"0,1,2"`` or ``[0, 1, 2]``.
         out: directory for ``rl.json`` and ``curve.csv`` (nothing written when None).
         device: ``auto`` (CUDA when present, for agent and encoder), ``cpu`` or ``cuda``.
-        n_envs, eval_freq, n_eval, normalize_state, frame_stack: override the config's values.
+        n_envs, eval_freq, n_eval, frame_stack: override the config's values.
+        normalize_state: standardise the state the agent sees: False, ``"running"`` (or True) or
+            ``"fixed"`` (statistics of random-action warm-up steps, then frozen); default: the config's.
         hyperparams: overrides merged into ``configs/rl/<algo>.yaml``'s entry for ``env_id``.
         references: a folder searched for ground_truth / random_policy ``rl.json`` of the same env,
             algorithm and budget, for the normalised score.
@@ -429,7 +443,7 @@ def rl_evaluate(
         kwargs["image_size"] = h if h == w else [h, w]
 
     factory = EnvFactory(env_id, kwargs, representation, frame_stack=config["frame_stack"],
-                         normalize_state=bool(config["normalize_state"]),
+                         normalize_state=config["normalize_state"], normalize_warmup=config["normalize_warmup"],
                          normalize_reward=bool(config["normalize_reward"]),
                          gamma=float(config.sb3_kwargs.get("gamma", 0.99)), vec_env=vec_env)
     n_eval_episodes = config["n_eval"]
@@ -491,8 +505,7 @@ def rl_evaluate(
         "score_mean": mean,
         "score_ci95": [low, high],
         "score_std": float(np.std(list(scores.values()))),
-        "hyperparams": {**config.raw, **{k: v for k, v in config.runner.items() if k not in config.raw},
-                        "n_timesteps": budget, "eval_freq": every},
+        "hyperparams": {**config.raw, **config.runner, "eval_freq": every},
         "hyperparams_file": config.source,
         "policy": _policy_name(config, representation),
         "agent_observation_shape": agent_obs_shape,
