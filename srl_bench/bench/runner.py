@@ -51,8 +51,9 @@ def prepare_dataset(entry: EnvEntry, work_dir: Path, reuse: bool, progress: bool
 
 
 def run_one(config: BenchmarkConfig, dataset: Dataset, env: EnvEntry, method: str, seed: int, work_dir: Path,
-            reuse: bool, progress: bool) -> dict[str, Any]:
-    """Train (or reuse) one (method, seed) on one env's dataset and return its held-out metrics."""
+            reuse: bool, progress: bool) -> tuple[dict[str, Any], bool]:
+    """Train (or reuse) one (method, seed) on one env's dataset; returns its held-out metrics and
+    whether they were reused from an earlier run with the same settings."""
     run_dir = work_dir / "runs" / env.slug / method / f"seed{seed}"
     overrides = {**config.train, **config.method_overrides.get(method, {})}
     evaluate_kwargs = {"k": 5, "test_fraction": 0.2, "split_seed": 0, **config.evaluate}
@@ -60,7 +61,7 @@ def run_one(config: BenchmarkConfig, dataset: Dataset, env: EnvEntry, method: st
                         "dataset": dataset.meta["checksums"]})
     key_file, metrics_file = run_dir / KEY_FILE, run_dir / "metrics.json"
     if reuse and key_file.is_file() and metrics_file.is_file() and json.loads(key_file.read_text()).get("key") == key:
-        return json.loads(metrics_file.read_text())
+        return json.loads(metrics_file.read_text()), True
     train(method, dataset, run_dir, overrides=overrides, seed=seed, device=config.device,
           test_fraction=evaluate_kwargs["test_fraction"], split_seed=evaluate_kwargs["split_seed"],
           overwrite=True, progress=progress)
@@ -68,7 +69,7 @@ def run_one(config: BenchmarkConfig, dataset: Dataset, env: EnvEntry, method: st
                        split_seed=evaluate_kwargs["split_seed"])
     write_json_atomic(metrics_file, metrics)
     write_json_atomic(key_file, {"key": key})
-    return metrics
+    return metrics, False
 
 
 def _describe_env(entry: EnvEntry) -> str:
@@ -85,16 +86,18 @@ def run_benchmark(config_path: str | Path, out_dir: str | Path | None = None, wo
     work = Path(work_dir or config.work_dir)
     started = time.perf_counter()
     records: list[dict[str, Any]] = []
+    reused = 0
     for env in config.envs:
         dataset = prepare_dataset(env, work, reuse, progress)
         print(f"[{env.id}] dataset: {len(dataset)} frames, {dataset.n_episodes} episodes", file=sys.stderr)
         for method in config.methods:
             for seed in config.seeds:
                 t0 = time.perf_counter()
-                metrics = run_one(config, dataset, env, method, seed, work, reuse, progress)
+                metrics, was_reused = run_one(config, dataset, env, method, seed, work, reuse, progress)
+                reused += was_reused
                 print(f"[{env.id}] {method} seed {seed}: knn_mse_ratio {metrics['knn_mse_ratio']:.3f}, "
-                      f"probe_linear_r2 {metrics['probe_linear_r2']:.3f} ({time.perf_counter() - t0:.0f} s)",
-                      file=sys.stderr)
+                      f"probe_linear_r2 {metrics['probe_linear_r2']:.3f} "
+                      f"({'reused' if was_reused else f'{time.perf_counter() - t0:.0f} s'})", file=sys.stderr)
                 records.append({"env": env.id, "method": method, "seed": seed,
                                 **{m: metrics[m] for m in LEADERBOARD_METRICS},
                                 "n_eval_frames": metrics["n_eval_frames"], "dataset_frames": len(dataset)})
@@ -105,7 +108,8 @@ def run_benchmark(config_path: str | Path, out_dir: str | Path | None = None, wo
     header = [
         f"# Leaderboard: {config.name}",
         "",
-        f"Produced by `{command}` ({elapsed / 60:.1f} min on this machine). Metrics on held-out episodes "
+        f"Produced by `{command}` ({elapsed / 60:.1f} min on this machine"
+        + (f", {reused} of {len(records)} runs reused from {work}" if reused else "") + "). Metrics on held-out episodes "
         f"(specs/metrics.md); mean over seeds with a 95% stratified-bootstrap interval [low, high] "
         f"(rliable); `seeds` counts them. Datasets:",
         "",
