@@ -57,14 +57,17 @@ def run_job(job: dict[str, Any]) -> list[dict[str, Any]]:
     from srl_bench.runs import load_run, read_run_config
     from srl_bench.train import train
 
-    method, seed, run_dir = job["method"], job["seed"], Path(job["run_dir"])
+    name, method, seed, run_dir = job["name"], job["method"], job["seed"], Path(job["run_dir"])
     dataset = load_dataset(job["data"])
-    if job["fresh"] or not (run_dir / "metrics.json").is_file():
-        overrides = {"epochs": job["epochs"], "batch_size": job["batch_size"]} if get_method(method).trainable else {}
+    overrides = dict(job["overrides"])
+    if get_method(method).trainable:
+        overrides.update(epochs=job["epochs"], batch_size=job["batch_size"])
+    if job["fresh"] or not _reusable(run_dir, overrides, seed):
         train(method, dataset, run_dir, overrides=overrides, seed=seed, overwrite=True, progress=False)
         write_json_atomic(run_dir / "metrics.json", evaluate(run_dir, dataset))
+        (run_dir / "metrics_zh.json").unlink(missing_ok=True)
     summary = json.loads((run_dir / "summary.json").read_text())
-    scored = [(method, run_dir / "metrics.json")]
+    scored = [(name, run_dir / "metrics.json")]
     if method == "world_models":
         zh_path = run_dir / "metrics_zh.json"
         if job["fresh"] or not zh_path.is_file():
@@ -72,7 +75,7 @@ def run_job(job: dict[str, Any]) -> list[dict[str, Any]]:
             encoder.set_representation("zh")
             test_episodes = read_run_config(run_dir)["split"]["test_episodes"]
             write_json_atomic(zh_path, evaluate(encoder, dataset, test_episodes=test_episodes))
-        scored.append(("world_models [z,h]", zh_path))
+        scored.append((f"{name} [z,h]", zh_path))
     rows = []
     for name, path in scored:
         metrics = json.loads(path.read_text())
@@ -84,6 +87,20 @@ def run_job(job: dict[str, Any]) -> list[dict[str, Any]]:
             "epochs_run": summary["epochs_run"], "train_seconds": summary["seconds"],
         })
     return rows
+
+
+def _reusable(run_dir: Path, overrides: dict[str, Any], seed: int) -> bool:
+    """Whether ``run_dir`` holds a scored run made with this budget and seed."""
+    if not (run_dir / "metrics.json").is_file():
+        return False
+    config = json.loads((run_dir / "config.json").read_text())
+
+    def matches(value: Any, wanted: Any) -> bool:
+        if isinstance(wanted, dict):
+            return isinstance(value, dict) and all(matches(value.get(k), v) for k, v in wanted.items())
+        return value == wanted
+
+    return config["seed"] == seed and matches(config["config"], overrides)
 
 
 def state_spread(run_dir: Path, dataset: Any, metrics: dict[str, Any], zh: bool) -> float:
@@ -180,6 +197,18 @@ def write_outputs(env: str, rows: list[dict[str, Any]], out_dir: Path, command: 
     write_text_atomic(md_path, text)
 
 
+def parse_variant(spec: str, parser: argparse.ArgumentParser) -> tuple[str, str, dict[str, Any]]:
+    """``"vae+forward=vae,losses.forward=1"`` -> ("vae+forward", "vae", {"losses": {"forward": 1}})."""
+    from srl_bench.cli import _parse_assignments
+    from srl_bench.methods import METHODS
+
+    name, _, recipe = spec.partition("=")
+    method, *assignments = recipe.split(",")
+    if not name or method not in METHODS:
+        parser.error(f"--variant {spec!r}: expected NAME=METHOD[,KEY=VALUE...] with a known METHOD")
+    return name, method, _parse_assignments(assignments, "--variant")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("env", choices=sorted(ENVS))
@@ -187,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--methods", nargs="+", default=None, help="default: every method of the zoo")
+    parser.add_argument("--variant", action="append", default=[], metavar="NAME=METHOD[,KEY=VALUE...]",
+                        help="an extra row: METHOD with config overrides, e.g. 'vae+forward=vae,losses.forward=1'")
     parser.add_argument("--workers", type=int, default=2, help="parallel training processes")
     parser.add_argument("--threads", type=int, default=1, help="torch threads per process")
     parser.add_argument("--work-dir", default=str(REPO / "data" / "zoo"), help="datasets and runs (git-ignored)")
@@ -207,9 +238,11 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(methods) - set(METHODS))
     if unknown:
         parser.error(f"unknown method(s) {', '.join(unknown)}; choose among: {', '.join(sorted(METHODS))}")
-    jobs = [{"method": m, "seed": s, "data": str(data_path), "run_dir": str(work / f"runs-{args.env}" / f"{m}-seed{s}"),
+    rows_to_make = [(m, m, {}) for m in methods] + [parse_variant(v, parser) for v in args.variant]
+    jobs = [{"name": name, "method": m, "overrides": overrides, "seed": s, "data": str(data_path),
+             "run_dir": str(work / f"runs-{args.env}" / f"{name.replace('+', '_plus_')}-seed{s}"),
              "epochs": args.epochs, "batch_size": args.batch_size, "fresh": args.fresh}
-            for m in methods for s in args.seeds]
+            for name, m, overrides in rows_to_make for s in args.seeds]
     jobs.sort(key=lambda job: -COST.get(job["method"], 1))
     rows: list[dict[str, Any]] = []
     with mp.get_context("fork").Pool(args.workers, _init_worker, (args.threads,), maxtasksperchild=1) as pool:

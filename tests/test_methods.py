@@ -218,3 +218,15 @@ def test_pca_matches_an_exact_pca(pendulum_data: Path, tmp_path: Path) -> None:
     exact = PCA(3).fit(images.reshape(len(images), -1) / 255.0)
     variances = encoder.encode(images).var(axis=0, ddof=1)
     np.testing.assert_allclose(variances, exact.explained_variance_, rtol=0.02)
+
+
+def test_training_reads_a_memory_mapped_dataset(cartpole_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Datasets above the in-RAM limit stay memory-mapped; frame and sequence batches still train."""
+    import srl_bench.train as trainer
+
+    monkeypatch.setattr(trainer, "IN_MEMORY_LIMIT", 0)
+    loader = BatchLoader(load_dataset(cartpole_data), torch.device("cpu"), needs_next=True)
+    assert isinstance(loader.observations, np.memmap)
+    for method, overrides in (("inverse", TINY), ("world_models", {**TINY, "sequence_length": 3})):
+        run = train(method, cartpole_data, tmp_path / method, overrides=overrides, progress=False)
+        assert json.loads((run / "summary.json").read_text())["epochs_run"] == 1

@@ -30,6 +30,9 @@ class SpatialReconstruction(LossTerm):
         super().__init__()
         self.size = size
         self.decoder = nn.Linear(state_dim, size * size)
+        # the bias starts at the first training batch's mean image: with a 4-number code, fitting the
+        # background from 0 by small Adam steps would take the whole budget before keypoints matter
+        self.register_buffer("bias_initialised", torch.zeros((), dtype=torch.bool))
 
     @classmethod
     def build(cls, context: dict[str, Any]) -> "SpatialReconstruction":
@@ -37,6 +40,10 @@ class SpatialReconstruction(LossTerm):
 
     def forward(self, batch: Batch) -> torch.Tensor:
         target = batch.get("grayscale_target", lambda: grayscale_target(batch.images, self.size))
+        if self.training and not self.bias_initialised:
+            with torch.no_grad():
+                self.decoder.bias.copy_(target.mean(dim=0))
+                self.bias_initialised.fill_(True)
         return F.mse_loss(self.decoder(batch.state), target)
 
 
