@@ -62,7 +62,8 @@ def run_job(job: dict[str, Any]) -> list[dict[str, Any]]:
     overrides = dict(job["overrides"])
     if get_method(method).trainable:
         overrides.update(epochs=job["epochs"], batch_size=job["batch_size"])
-    if job["fresh"] or not _reusable(run_dir, overrides, seed):
+    reused = not job["fresh"] and _reusable(run_dir, overrides, seed)
+    if not reused:
         train(method, dataset, run_dir, overrides=overrides, seed=seed, overwrite=True, progress=False)
         write_json_atomic(run_dir / "metrics.json", evaluate(run_dir, dataset))
         (run_dir / "metrics_zh.json").unlink(missing_ok=True)
@@ -84,7 +85,7 @@ def run_job(job: dict[str, Any]) -> list[dict[str, Any]]:
             **{key: metrics[key] for key in (*METRICS, "knn_mse_ratio")},
             "state_std": state_spread(run_dir, dataset, metrics, zh=name.endswith("[z,h]")),
             **{f"r2_{dim}": value for dim, value in metrics["probe_linear_r2_per_dim"].items()},
-            "epochs_run": summary["epochs_run"], "train_seconds": summary["seconds"],
+            "epochs_run": summary["epochs_run"], "train_seconds": summary["seconds"], "reused": reused,
         })
     return rows
 
@@ -110,13 +111,19 @@ def state_spread(run_dir: Path, dataset: Any, metrics: dict[str, Any], zh: bool)
     constant (collapse) can still score; this number shows the shrinking.
     """
     from srl_bench.metrics.evaluate import encode_rows
+    from srl_bench.report import write_json_atomic
     from srl_bench.runs import load_run
 
+    cache = run_dir / f"state_std{'_zh' if zh else ''}.json"
+    if cache.is_file() and cache.stat().st_mtime >= (run_dir / "model.pt").stat().st_mtime:
+        return json.loads(cache.read_text())["state_std"]
     encoder = load_run(run_dir)
     if zh:
         encoder.set_representation("zh")
     rows = dataset.frames_of_episodes(np.asarray(metrics["split"]["test_episodes"]))
-    return float(encode_rows(encoder, dataset, rows).std(axis=0).mean())
+    spread = float(encode_rows(encoder, dataset, rows).std(axis=0).mean())
+    write_json_atomic(cache, {"state_std": spread})
+    return spread
 
 
 def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -154,9 +161,9 @@ def write_outputs(env: str, rows: list[dict[str, Any]], out_dir: Path, command: 
 
     out_dir.mkdir(parents=True, exist_ok=True)
     base = ["method", "seed", "state_dim", *METRICS, "knn_mse_ratio", "state_std", "epochs_run", "train_seconds"]
-    fields = base + sorted({key for row in rows for key in row} - set(base))
+    fields = base + sorted({key for row in rows for key in row} - set(base) - {"reused"})
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=fields)
+    writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore")
     writer.writeheader()
     writer.writerows(sorted(rows, key=lambda r: (r["method"], r["seed"])))
     write_text_atomic(out_dir / f"{env}.csv", buffer.getvalue())
@@ -172,13 +179,18 @@ def write_outputs(env: str, rows: list[dict[str, Any]], out_dir: Path, command: 
         "",
         f"Budget: {args.epochs} epochs, batch {args.batch_size}, for every trained method (no early stop "
         f"within so few epochs); seeds {', '.join(map(str, args.seeds))}; {args.workers} worker processes × "
-        f"{args.threads} torch thread on a shared 2-core CPU, no GPU; {wall_seconds / 60:.0f} min wall for this table.",
+        f"{args.threads} torch thread on a shared 2-core CPU, no GPU. This invocation: {wall_seconds / 60:.0f} min wall, "
+        f"{sum(r['reused'] for r in rows if not r['method'].endswith('[z,h]'))} of "
+        f"{sum(not r['method'].endswith('[z,h]') for r in rows)} runs reused from an earlier one with the same budget; "
+        f"training took {sum(r['train_seconds'] for r in rows if not r['method'].endswith('[z,h]')) / 60:.0f} min "
+        "summed over the runs (one thread each).",
         "",
         markdown_table(summarise(rows)),
         "",
         "mean ± s.d. over seeds (ddof 1); sorted by probe_linear_r2. `state std`: mean per-dimension standard "
         "deviation of the learned state on the held-out frames (the three metrics ignore the state's scale; "
-        "a value near 0 means the state shrank towards a constant). `train s`: seconds per run (mean). "
+        "compare with `random`, the scale of the untrained CNN: far below it, the state shrank towards a constant). "
+        "`train s`: seconds per run (mean). "
         f"Per-run values, with the probe R² of each ground-truth dimension: [`{env}.csv`]({env}.csv).",
         "",
         "Produced by:",

@@ -151,7 +151,10 @@ def load_method_config(
     _merge(values, overrides or {})
     if isinstance(values.get("losses"), dict):
         values["losses"] = {k: v for k, v in values["losses"].items() if v != 0}
-    return build_config(config_class, values, source=str(path) if path.is_file() else "the overrides")
+    valid = {f.name for f in dataclasses.fields(config_class)}
+    from_overrides = bool(set(overrides or {}) - valid)
+    source = "the overrides" if from_overrides or not path.is_file() else str(path)
+    return build_config(config_class, values, source=source)
 
 
 def _merge(values: dict[str, Any], layer: dict[str, Any]) -> None:
