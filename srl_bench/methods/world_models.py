@@ -63,8 +63,8 @@ class WorldModelsEncoder(Encoder):
     # --- step-wise, for an agent (srl_bench.rl's RecurrentEncoder protocol) ---
     def initial_state(self, batch_size: int) -> tuple[torch.Tensor, ...]:
         """(z_t−1, h, c, started) at the start of an episode, batch first."""
-        zeros = lambda width: torch.zeros(batch_size, width, device=self.device)  # noqa: E731
-        return zeros(self.z_dim), zeros(self.rnn_hidden), zeros(self.rnn_hidden), zeros(1)
+        widths = (self.z_dim, self.rnn_hidden, self.rnn_hidden, 1)
+        return tuple(torch.zeros(batch_size, width, device=self.device) for width in widths)
 
     @torch.no_grad()
     def encode_step(self, images: torch.Tensor, prev_actions: torch.Tensor,
