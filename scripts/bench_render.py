@@ -4,7 +4,7 @@ and the Kuka arm with 1 and 2 worker processes.
 Each pair is measured in the same run, alternating A/B over several repeats (the median counts), so the
 ratios hold on a noisy machine even when the absolute figures drift. Writes results/bench/render.json.
 
-    python scripts/bench_render.py [--frames 3000] [--repeats 3] [--skip-kuka]
+    python scripts/bench_render.py [--frames 3000] [--repeats 3] [--kuka-frames 2000] [--skip-kuka]
 """
 
 from __future__ import annotations
@@ -53,6 +53,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=3000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--kuka-frames", type=int, default=2000,
+                        help="frames per Kuka measurement (large enough to amortise each worker's scene loading)")
     parser.add_argument("--skip-kuka", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -65,7 +67,7 @@ def main() -> None:
             {"env_id": env_id, "renderer": "gymnasium"}, {"env_id": env_id, "renderer": "numpy"},
             args.frames, args.repeats)
     if not args.skip_kuka:
-        kuka_frames = max(args.frames // 6, 400)
+        kuka_frames = args.kuka_frames
         results["comparisons"]["srl/KukaButton-v0 1 vs 2 workers"] = compare(
             "srl/KukaButton-v0 1 -> 2 workers",
             {"env_id": "srl/KukaButton-v0", "workers": 1}, {"env_id": "srl/KukaButton-v0", "workers": 2},
