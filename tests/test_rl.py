@@ -201,6 +201,14 @@ def test_ground_truth_and_encoder_wrappers() -> None:
     obs, *_, info = env.step(0)
     assert np.array_equal(obs, info["state"])
 
+    from srl_bench.rl.wrappers import make_batch_encoder, optimized_embed
+
+    encoder = ConvEncoder((32, 32, 3), state_dim=5).eval()
+    assert optimized_embed(encoder, (32, 32, 3)) is not None
+    images = np.random.default_rng(0).integers(0, 256, (6, 32, 32, 3), dtype=np.uint8)
+    fast, eager = make_batch_encoder(encoder, (32, 32, 3))(images), make_batch_encoder(encoder)(images)
+    np.testing.assert_allclose(fast, eager, rtol=1e-4, atol=1e-5)
+
     venv = FrozenEncoderVecEnv(_dummy_vec(CARTPOLE, 2, image_size=32), lambda images: images.reshape(len(images), -1)[:, :7])
     assert venv.reset().shape == (2, 7)
     seen_terminal = False

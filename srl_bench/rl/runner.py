@@ -37,6 +37,7 @@ from srl_bench.rl.wrappers import (
     RecurrentEncoderVecEnv,
     frozen,
     is_recurrent,
+    make_batch_encoder,
 )
 
 REFERENCES = ("ground_truth", "raw_pixels", "random_policy")
@@ -138,6 +139,7 @@ class EnvFactory:
     normalize_reward: bool = False
     gamma: float = 0.99
     vec_env: str = "dummy"
+    _encode: Callable[[np.ndarray], np.ndarray] | None = field(default=None, init=False, repr=False)
 
     def _thunk(self, with_state: bool) -> Callable[[], gym.Env]:
         from stable_baselines3.common.monitor import Monitor
@@ -168,8 +170,12 @@ class EnvFactory:
             return venv
         if kind == "learned":
             encoder = self.representation.encoder
-            venv = RecurrentEncoderVecEnv(venv, encoder) if is_recurrent(encoder) else FrozenEncoderVecEnv(
-                venv, encoder, getattr(encoder, "state_dim", None))
+            if is_recurrent(encoder):
+                venv = RecurrentEncoderVecEnv(venv, encoder)
+            else:
+                if self._encode is None:  # traced once, shared by every VecEnv of this run
+                    self._encode = make_batch_encoder(encoder, venv.observation_space.shape)
+                venv = FrozenEncoderVecEnv(venv, encoder, getattr(encoder, "state_dim", None), encode=self._encode)
         if self.frame_stack > 1:
             venv = VecFrameStack(venv, self.frame_stack)
         if kind == "raw_pixels":
