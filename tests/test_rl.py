@@ -83,6 +83,7 @@ def test_curve_has_the_evaluations_asked_for(tmp_path: Path) -> None:
     low, high = payload["score_ci95"]
     assert low <= payload["score_mean"] <= high
     assert result["curve"] == rows
+    assert srl_bench.rl_evaluate is rl_evaluate
     assert not list(tmp_path.glob(".gt.tmp-*")), "temporary directory left behind"
 
 
@@ -98,6 +99,8 @@ def test_normalised_score_against_references(tmp_path: Path) -> None:
     if np.isfinite(expected):
         assert learned["normalized_score"] == pytest.approx(expected)
         assert rnd["normalized_score"] == pytest.approx(0.0)
+    else:  # the two references tied: undefined, written as null
+        assert learned["normalized_score"] is None
     assert learned["normalized_reference"]["ground_truth_file"].endswith("ground_truth/rl.json")
     assert normalized_score(5.0, 10.0, 0.0) == 0.5 and np.isnan(normalized_score(1.0, 2.0, 2.0))
 

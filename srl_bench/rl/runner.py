@@ -528,17 +528,22 @@ def rl_evaluate(
     _attach_references(payload, references, env_id, algo, budget)
     payload = _finite_or_none(json.loads(json.dumps(payload, default=_json_default)))
     if tmp_dir is not None and out_dir is not None:
-        (tmp_dir / "curve.csv").write_text(_curve_csv(rows))
-        (tmp_dir / "rl.json").write_text(json.dumps(payload, indent=2))
-        out_dir.mkdir(parents=True, exist_ok=True)
-        for item in tmp_dir.iterdir():
-            target = out_dir / item.name
-            if target.is_dir():
-                shutil.rmtree(target)
-            os.replace(item, target)
-        shutil.rmtree(tmp_dir, ignore_errors=True)
+        _publish(tmp_dir, out_dir, payload, rows)
     payload["curve"] = rows
     return payload
+
+
+def _publish(tmp_dir: Path, out_dir: Path, payload: dict[str, Any], rows: list[dict]) -> None:
+    """Write rl.json and curve.csv beside the run's other files in ``tmp_dir``, then move all into ``out_dir``."""
+    (tmp_dir / "curve.csv").write_text(_curve_csv(rows))
+    (tmp_dir / "rl.json").write_text(json.dumps(payload, indent=2))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for item in tmp_dir.iterdir():
+        target = out_dir / item.name
+        if target.is_dir():
+            shutil.rmtree(target)
+        os.replace(item, target)
+    shutil.rmtree(tmp_dir, ignore_errors=True)
 
 
 def _attach_references(payload: dict[str, Any], references: str | Path | None, env_id: str, algo: str,
