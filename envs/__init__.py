@@ -22,7 +22,7 @@ def _register(env_id: str, entry_point: str, **kwargs) -> None:
         register(id=env_id, entry_point=entry_point, **kwargs)
 
 
-_register("srl/CartPole-v0", "envs.classic:PixelCartPoleEnv", max_episode_steps=500)
-_register("srl/Pendulum-v0", "envs.classic:PixelPendulumEnv", max_episode_steps=200)
-_register("srl/MiniPacman-v0", "envs.minipacman:MiniPacmanEnv")
-_register("srl/KukaButton-v0", "envs.kuka_button:KukaButtonEnv")  # truncates itself at max_steps (250)
+_register("srl/CartPole-v0", "srl_bench.envs.classic:PixelCartPoleEnv", max_episode_steps=500)
+_register("srl/Pendulum-v0", "srl_bench.envs.classic:PixelPendulumEnv", max_episode_steps=200)
+_register("srl/MiniPacman-v0", "srl_bench.envs.minipacman:MiniPacmanEnv")
+_register("srl/KukaButton-v0", "srl_bench.envs.kuka_button:KukaButtonEnv")  # truncates itself at max_steps (250)

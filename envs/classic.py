@@ -19,8 +19,8 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.envs.classic_control import CartPoleEnv, PendulumEnv
 
-from envs._common import FrameEnv, image_space, parse_image_size
-from envs.raster import Canvas
+from srl_bench.envs._common import FrameEnv, image_space, parse_image_size
+from srl_bench.envs.raster import Canvas
 
 RENDERERS = ("numpy", "gymnasium")
 

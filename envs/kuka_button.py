@@ -46,7 +46,7 @@ import pybullet_data
 from gymnasium import spaces
 from pybullet_utils import bullet_client
 
-from envs._common import FrameEnv, image_space, parse_image_size
+from srl_bench.envs._common import FrameEnv, image_space, parse_image_size
 
 STEP = 0.03  # metres the tool point moves per action
 MOVE_NOISE_STD = 0.003  # metres, per axis, added to every move
@@ -95,7 +95,7 @@ ACTION_MEANINGS = ("+x", "-x", "+y", "-y", "+z", "-z")
 
 
 def _button_urdf_path() -> str:
-    return str(resources.files("envs").joinpath("assets", "button.urdf"))
+    return str(resources.files("srl_bench.envs").joinpath("assets", "button.urdf"))
 
 
 def _connect_direct() -> bullet_client.BulletClient:

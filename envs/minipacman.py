@@ -60,7 +60,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from envs._common import FrameEnv, image_space, parse_image_size
+from srl_bench.envs._common import FrameEnv, image_space, parse_image_size
 
 # fmt: off
 STANDARD_MAZE = np.array([

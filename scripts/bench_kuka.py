@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from envs.kuka_button import KukaButtonEnv, NoisyReachButtonPolicy, ReachButtonPolicy  # noqa: E402
+from srl_bench.envs.kuka_button import KukaButtonEnv, NoisyReachButtonPolicy, ReachButtonPolicy  # noqa: E402
 
 
 def _time_random_steps(steps: int, image_size: int, seed: int) -> tuple[float, float]:

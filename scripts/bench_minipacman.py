@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from envs.minipacman import MiniPacmanEnv  # noqa: E402
+from srl_bench.envs.minipacman import MiniPacmanEnv  # noqa: E402
 
 
 def time_per_step(image_size: int | tuple[int, int], mode: str, steps: int) -> float:

@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from envs.kuka_button import KukaButtonEnv, ReachButtonPolicy  # noqa: E402
+from srl_bench.envs.kuka_button import KukaButtonEnv, ReachButtonPolicy  # noqa: E402
 
 FRAMES = 8
 LARGE_SIZE = 256

@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from envs.minipacman import COLS, MODES, NEXT_CELL, MiniPacmanEnv  # noqa: E402
+from srl_bench.envs.minipacman import COLS, MODES, NEXT_CELL, MiniPacmanEnv  # noqa: E402
 
 FRAMES, EVERY = 8, 6
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-import envs  # noqa: F401  (registers the srl/... environments)
+from srl_bench import envs  # noqa: F401  (registers the srl/... environments)
 
 __version__ = "0.1.0"
 

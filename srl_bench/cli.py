@@ -80,7 +80,7 @@ def cmd_dataset(args: argparse.Namespace) -> None:
 
 
 def cmd_envs(args: argparse.Namespace) -> None:
-    import envs
+    from srl_bench import envs
     from srl_bench.collect import make_env
     from srl_bench.collect.policies import POLICIES
 

@@ -12,9 +12,9 @@ import pybullet
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-import envs  # noqa: F401  (registers the srl/ ids)
-from envs import kuka_button
-from envs.kuka_button import KukaButtonEnv, NoisyReachButtonPolicy, ReachButtonPolicy
+import srl_bench  # noqa: F401  (registers the srl/ ids)
+from srl_bench.envs import kuka_button
+from srl_bench.envs.kuka_button import KukaButtonEnv, NoisyReachButtonPolicy, ReachButtonPolicy
 
 X_PLUS, X_MINUS, Y_PLUS, Y_MINUS, Z_PLUS, Z_MINUS = range(6)
 

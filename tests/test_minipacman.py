@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-import envs  # noqa: F401  (registers the srl/ ids)
-from envs.minipacman import (
+import srl_bench  # noqa: F401  (registers the srl/ ids)
+from srl_bench.envs.minipacman import (
     DOWN,
     FREE_CELLS,
     LEFT,

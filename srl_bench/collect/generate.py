@@ -14,7 +14,7 @@ import gymnasium as gym
 import numpy as np
 from tqdm.auto import tqdm
 
-import envs
+from srl_bench import envs
 from srl_bench.collect.policies import make_policy
 from srl_bench.data.format import DatasetWriter
 from srl_bench.errors import SrlBenchError

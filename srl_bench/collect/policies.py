@@ -37,7 +37,7 @@ class RandomPolicy:
 # Classes take (env, seed).
 POLICIES: dict[str, tuple[str, str, tuple[str, ...] | None]] = {
     "random": ("srl_bench.collect.policies:RandomPolicy", "uniformly random actions", None),
-    "kuka_reach": ("envs.kuka_button:NoisyReachButtonPolicy",
+    "kuka_reach": ("srl_bench.envs.kuka_button:NoisyReachButtonPolicy",
                    "scripted reacher with 25% random actions (datasets with presses)", ("srl/KukaButton-v0",)),
 }
 
