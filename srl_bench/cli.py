@@ -11,28 +11,9 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-import yaml
-
+from srl_bench import __version__
+from srl_bench.config import parse_assignments
 from srl_bench.errors import SrlBenchError
-
-
-def _parse_assignments(pairs: Sequence[str], flag: str) -> dict[str, Any]:
-    """``["a=1", "losses.forward=0.5"]`` -> ``{"a": 1, "losses": {"forward": 0.5}}`` (values read as YAML)."""
-    result: dict[str, Any] = {}
-    for pair in pairs:
-        if "=" not in pair:
-            raise SrlBenchError(f"{flag} expects KEY=VALUE, got {pair!r}")
-        key, raw = pair.split("=", 1)
-        try:
-            value = yaml.safe_load(raw)
-        except yaml.YAMLError:
-            value = raw
-        target = result
-        *parents, leaf = key.strip().split(".")
-        for parent in parents:
-            target = target.setdefault(parent, {})
-        target[leaf] = value
-    return result
 
 
 def cmd_generate(args: argparse.Namespace) -> None:
@@ -41,7 +22,7 @@ def cmd_generate(args: argparse.Namespace) -> None:
 
     path = generate_dataset(
         args.env_id, args.episodes, args.out, seed=args.seed, image_size=args.image_size, policy=args.policy,
-        workers=args.workers, max_steps=args.max_steps, env_kwargs=_parse_assignments(args.env_kwarg, "--env-kwarg"),
+        workers=args.workers, max_steps=args.max_steps, env_kwargs=parse_assignments(args.env_kwarg, "--env-kwarg"),
         overwrite=args.overwrite, progress=not args.quiet,
     )
     print(f"wrote {path}")
@@ -107,7 +88,7 @@ def cmd_methods(args: argparse.Namespace) -> None:
 def cmd_train(args: argparse.Namespace) -> None:
     from srl_bench.train import train
 
-    overrides = _parse_assignments(args.set, "--set")
+    overrides = parse_assignments(args.set, "--set")
     if args.state_dim is not None:
         if args.state_dim < 1:
             raise SrlBenchError(f"--state-dim must be at least 1, got {args.state_dim}")
@@ -152,9 +133,9 @@ def cmd_rl(args: argparse.Namespace) -> None:
     payload = rl_evaluate(
         args.representation, args.env_id, algo=args.algo, timesteps=args.timesteps, seeds=args.seeds, out=out,
         device=args.device, n_envs=args.n_envs, eval_freq=args.eval_freq, n_eval=args.n_eval,
-        hyperparams=_parse_assignments(args.set, "--set"), config_file=args.config,
+        hyperparams=parse_assignments(args.set, "--set"), config_file=args.config,
         normalize_state=args.normalize_state, frame_stack=args.frame_stack,
-        env_kwargs=_parse_assignments(args.env_kwarg, "--env-kwarg"), references=references, vec_env=args.vec_env,
+        env_kwargs=parse_assignments(args.env_kwarg, "--env-kwarg"), references=references, vec_env=args.vec_env,
         overwrite=args.overwrite, progress=not args.quiet, save_agents=args.save_agents, torch_threads=args.threads,
     )
     print(format_rl(payload))
@@ -163,6 +144,7 @@ def cmd_rl(args: argparse.Namespace) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="srl-bench", description="Benchmark toolbox for state representation learning.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("generate", help="record a dataset of pixel observations and true states")
@@ -199,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
-    p.add_argument("--config", default=None, help="YAML of hyper-parameters (default: configs/methods/METHOD.yaml)")
+    p.add_argument("--config", default=None, help="YAML of hyper-parameters, merged over the method's own (srl_bench/configs/methods/METHOD.yaml)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override one hyper-parameter")
     p.add_argument("--overwrite", action="store_true")
     p.add_argument("--quiet", action="store_true")

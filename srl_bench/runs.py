@@ -18,11 +18,40 @@ import torch
 
 from srl_bench.encoder import Encoder
 from srl_bench.errors import SrlBenchError
+from srl_bench.config import validate
 from srl_bench.methods import DataContext, SRLModel, get_method
-from srl_bench.methods.config import build_config
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.pt"
+RUN_FORMAT = 2  # 2: each loss term's parameters inside its `losses` entry; 1 (no `format` key): flat
+
+# format 1 kept every term's parameters at the top level: key -> (terms that read it, its new name)
+_FLAT_TERM_KEYS = {
+    "noise_std": (("reconstruction",), "noise_std"),
+    "head_hidden": (("forward", "inverse", "reward", "infonce"), "head_hidden"),
+    "temperature": (("infonce",), "temperature"),
+    "augment_shift": (("infonce",), "augment_shift"),
+    "recon_size": (("spatial_reconstruction",), "recon_size"),
+    "prior_action_tolerance": (("temporal_coherence", "proportionality", "repeatability", "causality"),
+                               "action_tolerance"),
+    "prior_reward_tolerance": (("causality",), "reward_tolerance"),
+    "sequence_length": (("mdn",), "sequence_length"),
+    "mdn_components": (("mdn",), "components"),
+}
+
+
+def upgrade_config(values: dict[str, Any]) -> dict[str, Any]:
+    """A format-1 method config (flat term parameters, bare loss weights) in today's form."""
+    values = dict(values)
+    losses = {name: {"weight": weight} for name, weight in (values.pop("losses", None) or {}).items()}
+    for key, (terms, new_key) in _FLAT_TERM_KEYS.items():
+        if key in values:
+            value = values.pop(key)
+            for term in terms:
+                if term in losses:
+                    losses[term][new_key] = value
+    values["losses"] = losses
+    return values
 
 
 def resolve_device(device: str) -> torch.device:
@@ -77,7 +106,10 @@ def load_model(run_dir: str | Path, device: str = "cpu") -> SRLModel:
     """The full trained model (encoder and loss heads) of a run, in eval mode."""
     run_config = read_run_config(run_dir)
     method = get_method(run_config["method"])
-    config = build_config(method.config_class, run_config["config"], source=f"{run_dir}/{CONFIG_FILE}")
+    values = run_config["config"]
+    if run_config.get("format", 1) == 1:
+        values = upgrade_config(values)
+    config = validate(method.config_class, values, f"{run_dir}/{CONFIG_FILE}")
     model = method.build(config, DataContext.from_meta(run_config["data_meta"]))
     weights = Path(run_dir) / WEIGHTS_FILE
     if not weights.is_file():

@@ -27,8 +27,8 @@ from srl_bench import __version__
 from srl_bench.data import Dataset, load_dataset, split_episodes
 from srl_bench.errors import SrlBenchError
 from srl_bench.losses import Batch
-from srl_bench.methods import DataContext, SRLModel, get_method, load_method_config
-from srl_bench.runs import RunWriter, resolve_device
+from srl_bench.methods import DataContext, SRLModel, get_method
+from srl_bench.runs import RUN_FORMAT, RunWriter, resolve_device
 
 IN_MEMORY_LIMIT = 2 << 30  # datasets smaller than this are read into RAM for training; larger stay mapped
 
@@ -108,7 +108,7 @@ def train(
     """Train ``method`` on a dataset and write a run directory at ``out``; returns its path."""
     dataset = data if isinstance(data, Dataset) else load_dataset(data)
     spec = get_method(method)
-    config = load_method_config(method, spec.config_class, overrides, config_file, spec.defaults)
+    config = spec.make_config(overrides, config_file)
     torch_device = resolve_device(device)
     rng = _seed_everything(seed)
 
@@ -163,6 +163,7 @@ def train(
 
         state_dim = model.encoder.state_dim
         writer.write_json("config.json", {
+            "format": RUN_FORMAT,
             "method": method,
             "config": {**config.to_dict(), "state_dim": state_dim},
             "state_dim": state_dim,

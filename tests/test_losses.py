@@ -24,8 +24,7 @@ from srl_bench.losses.priors import (
 from srl_bench.losses.spatial import KeypointSmoothness
 from srl_bench.losses.vae import gaussian_kl
 from srl_bench.losses.world_models import mdn_nll
-from srl_bench.methods import RecipeConfig, get_method, load_method_config
-from srl_bench.methods.config import build_config
+from srl_bench.methods import MethodConfig, get_method
 from srl_bench.nets import SpatialSoftArgmax
 
 
@@ -47,10 +46,9 @@ def vector_batch(states, next_states, actions, rewards, sequence_length: int = 1
     return Batch(VectorEncoder(states.shape[1]), tensors, sequence_length)
 
 
-def term(name: str, discrete: bool = True, state_dim: int = 2, **config):
-    context = {"config": RecipeConfig(**config), "state_dim": state_dim, "discrete_actions": discrete,
-               "action_dim": 2, "image_shape": (1, 1, state_dim)}
-    return LOSS_TERMS[name].build(context)
+def term(name: str, discrete: bool = True, state_dim: int = 2, **params):
+    context = {"state_dim": state_dim, "discrete_actions": discrete, "action_dim": 2, "image_shape": (1, 1, state_dim)}
+    return LOSS_TERMS[name].build(LOSS_TERMS[name].Config(**params), context)
 
 
 # Three transitions: Δs = (1, 0), (0, 2), (1, 1); transitions 0 and 1 took action 0 and earned
@@ -91,7 +89,7 @@ def test_priors_pair_continuous_actions_within_tolerance() -> None:
     assert same_action_pairs(actions, discrete=False, tolerance=0.1).nonzero().tolist() == [[0, 1]]
     assert not same_action_pairs(actions, discrete=False, tolerance=0.01).any()
     batch = vector_batch(S, S_NEXT, actions.numpy(), REWARDS)
-    assert term("proportionality", discrete=False, prior_action_tolerance=0.1)(batch).item() == pytest.approx(1.0, rel=1e-4)
+    assert term("proportionality", discrete=False, action_tolerance=0.1)(batch).item() == pytest.approx(1.0, rel=1e-4)
 
 
 def test_vae_kl_by_hand() -> None:
@@ -187,16 +185,26 @@ def test_spatial_soft_argmax_and_smoothness_by_hand() -> None:
 def test_config_rejects_unknown_keys_and_wrong_types() -> None:
     spec = get_method("robotic_priors")
     with pytest.raises(SrlBenchError) as error:
-        load_method_config("robotic_priors", spec.config_class, {"temporal_coherance": 1.0}, defaults=spec.defaults)
+        spec.make_config({"temporal_coherance": 1.0})
     message = str(error.value)
-    assert "temporal_coherance" in message and "valid keys are" in message and "prior_action_tolerance" in message
-    with pytest.raises(SrlBenchError, match="must be float"):
-        build_config(RecipeConfig, {"temperature": "hot"})
-    with pytest.raises(SrlBenchError, match="unknown loss term"):
-        from srl_bench.methods.base import DataContext, build_objective
+    assert "unknown key 'temporal_coherance'" in message and "valid keys here" in message and "patience" in message
+    with pytest.raises(SrlBenchError) as error:
+        spec.make_config({"losses": {"causality": {"reward_tolerence": 0.1}}})
+    assert "losses.causality" in str(error.value) and "did you mean 'reward_tolerance'" in str(error.value)
+    with pytest.raises(SrlBenchError, match="key 'temperature': input should be a valid number"):
+        get_method("contrastive").make_config({"losses": {"infonce": {"temperature": "hot"}}})
+    with pytest.raises(SrlBenchError, match="unknown loss term 'reconstrution' \\(did you mean 'reconstruction'\\?\\)"):
+        MethodConfig.model_validate({"losses": {"reconstrution": 1.0}})
 
-        config = build_config(RecipeConfig, {"losses": {"reconstrution": 1.0}})
-        build_objective(config, DataContext((8, 8, 3), 2, True, 2, np.zeros((2, 2))), 2)
+
+def test_term_parameters_live_with_their_term_and_merge_by_key() -> None:
     # a β-VAE is a config of the vae: the KL weight
-    beta = load_method_config("vae", get_method("vae").config_class, {"losses": {"kl": 4}}, defaults=get_method("vae").defaults)
-    assert beta.losses == {"vae_reconstruction": 1.0, "kl": 4.0}
+    beta = get_method("vae").make_config({"losses": {"kl": 4}})
+    assert beta.weights == {"vae_reconstruction": 1.0, "kl": 4.0}
+    # changing a weight keeps the term's own parameters; a weight of 0 removes the term
+    denoising = get_method("denoising_autoencoder").make_config({"losses": {"reconstruction": 2}})
+    assert denoising.losses["reconstruction"].noise_std == 0.1 and denoising.weights == {"reconstruction": 2.0}
+    combination = get_method("srl_combination").make_config({"losses": {"forward": 0}})
+    assert combination.weights == {"reconstruction": 1.0, "inverse": 1.0}
+    # the term's defaults are the term's: the YAML need not repeat them
+    assert get_method("contrastive").make_config().losses["infonce"].temperature == 0.1

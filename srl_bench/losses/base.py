@@ -9,11 +9,13 @@ a slice of the state (``srl_splits``): the objective then hands it a view of the
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
+from pydantic import NonNegativeFloat, PositiveInt
 from torch import nn
 
+from srl_bench.config import ConfigModel
 from srl_bench.losses.batch import Batch
 
 # name -> LossTerm subclass; filled by the @register_term decorator
@@ -26,24 +28,40 @@ def register_term(cls: type["LossTerm"]) -> type["LossTerm"]:
     return cls
 
 
+class TermConfig(ConfigModel):
+    """A loss term's entry in a method config: its weight in the objective, plus (in a subclass kept
+    beside the term) the term's own hyper-parameters, e.g. ``infonce: {weight: 1.0, temperature: 0.1}``.
+    A bare number is the weight: ``kl: 4`` means ``kl: {weight: 4}``."""
+
+    weight: NonNegativeFloat = 1.0
+
+
+class HeadConfig(TermConfig):
+    """A term with a small MLP head (forward, inverse, reward models; the InfoNCE projection)."""
+
+    head_hidden: tuple[PositiveInt, ...] = (64, 64)  # hidden layer widths of the head
+
+
 class LossTerm(nn.Module):
     """One named term of an objective.
 
-    Class attributes: ``name`` (as written in configs and logs), ``needs_next`` (true when the term
-    reads ``o_t+1``, so the trainer samples only valid transitions) and ``sequence_length`` (the
-    shortest window of consecutive frames of one episode the term needs; 1 for frame-wise terms).
-    Subclasses are built with ``LossTerm.build(context)`` where ``context`` holds the method config
-    and facts about the data (``image_shape``, ``state_dim`` — the size of the slice this term owns —,
-    ``action_dim``, ``discrete_actions``, ``true_state_dim``, ``train_states``, ``train_rewards``...),
-    and implement ``forward(batch) -> scalar``.
+    Class attributes: ``name`` (as written in configs and logs), ``Config`` (the term's hyper-parameters,
+    a :class:`TermConfig` subclass), ``needs_next`` (true when the term reads ``o_t+1``, so the trainer
+    samples only valid transitions) and ``sequence_length`` (the shortest window of consecutive frames
+    of one episode the term needs; 1 for frame-wise terms). Subclasses are built with
+    ``LossTerm.build(config, context)`` where ``config`` is the term's own ``Config`` and ``context``
+    holds facts about the data and the model (``image_shape``, ``state_dim`` — the size of the slice
+    this term owns —, ``action_dim``, ``discrete_actions``, ``true_state_dim``, ``train_states``,
+    ``train_rewards``, ``encoder``), and implement ``forward(batch) -> scalar``.
     """
 
-    name: str = "term"
-    needs_next: bool = False
+    name: ClassVar[str] = "term"
+    Config: ClassVar[type[TermConfig]] = TermConfig
+    needs_next: ClassVar[bool] = False
     sequence_length: int = 1
 
     @classmethod
-    def build(cls, context: dict[str, Any]) -> "LossTerm":
+    def build(cls, config: TermConfig, context: dict[str, Any]) -> "LossTerm":
         return cls()
 
     def forward(self, batch: Batch) -> torch.Tensor:  # pragma: no cover - abstract

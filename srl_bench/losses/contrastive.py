@@ -9,7 +9,9 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from srl_bench.losses.base import LossTerm, register_term
+from pydantic import NonNegativeInt, PositiveFloat
+
+from srl_bench.losses.base import HeadConfig, LossTerm, register_term
 from srl_bench.losses.batch import Batch
 from srl_bench.nets import mlp
 
@@ -44,6 +46,10 @@ class TemporalInfoNCE(LossTerm):
     projection head; the encoder sees both frames (no momentum encoder)."""
 
     name = "infonce"
+
+    class Config(HeadConfig):
+        temperature: PositiveFloat = 0.1  # softmax temperature of the cosine similarities
+        augment_shift: NonNegativeInt = 4  # random shift of each frame by up to this many pixels (0: none)
     needs_next = True
 
     def __init__(self, state_dim: int, hidden: tuple[int, ...], temperature: float, shift: int) -> None:
@@ -53,9 +59,8 @@ class TemporalInfoNCE(LossTerm):
         self.shift = shift
 
     @classmethod
-    def build(cls, context: dict[str, Any]) -> "TemporalInfoNCE":
-        config = context["config"]
-        return cls(context["state_dim"], tuple(config.head_hidden), config.temperature, config.augment_shift)
+    def build(cls, config: Config, context: dict[str, Any]) -> "TemporalInfoNCE":
+        return cls(context["state_dim"], config.head_hidden, config.temperature, config.augment_shift)
 
     def forward(self, batch: Batch) -> torch.Tensor:
         if self.training and self.shift > 0:

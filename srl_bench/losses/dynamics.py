@@ -9,7 +9,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from srl_bench.losses.base import LossTerm, register_term
+from srl_bench.losses.base import HeadConfig, LossTerm, register_term
 from srl_bench.losses.batch import Batch
 from srl_bench.losses.common import action_features
 from srl_bench.nets import mlp
@@ -30,6 +30,7 @@ class ForwardModel(LossTerm):
     term that needs information in the state (reconstruction, inverse model)."""
 
     name = "forward"
+    Config = HeadConfig
     needs_next = True
 
     def __init__(self, state_dim: int, action_dim: int, discrete: bool, hidden: tuple[int, ...]) -> None:
@@ -38,9 +39,8 @@ class ForwardModel(LossTerm):
         self.model = mlp(state_dim + action_dim, state_dim, hidden)
 
     @classmethod
-    def build(cls, context: dict[str, Any]) -> "ForwardModel":
-        return cls(context["state_dim"], context["action_dim"], context["discrete_actions"],
-                   tuple(context["config"].head_hidden))
+    def build(cls, config: HeadConfig, context: dict[str, Any]) -> "ForwardModel":
+        return cls(context["state_dim"], context["action_dim"], context["discrete_actions"], config.head_hidden)
 
     def forward(self, batch: Batch) -> torch.Tensor:
         actions = action_features(batch.actions, self.discrete, self.action_dim)
@@ -54,6 +54,7 @@ class InverseModel(LossTerm):
     error for continuous ones (see ``inverse_loss``)."""
 
     name = "inverse"
+    Config = HeadConfig
     needs_next = True
 
     def __init__(self, state_dim: int, action_dim: int, discrete: bool, hidden: tuple[int, ...]) -> None:
@@ -62,9 +63,8 @@ class InverseModel(LossTerm):
         self.model = mlp(2 * state_dim, action_dim, hidden)
 
     @classmethod
-    def build(cls, context: dict[str, Any]) -> "InverseModel":
-        return cls(context["state_dim"], context["action_dim"], context["discrete_actions"],
-                   tuple(context["config"].head_hidden))
+    def build(cls, config: HeadConfig, context: dict[str, Any]) -> "InverseModel":
+        return cls(context["state_dim"], context["action_dim"], context["discrete_actions"], config.head_hidden)
 
     def forward(self, batch: Batch) -> torch.Tensor:
         prediction = self.model(torch.cat([batch.state, batch.next_state], dim=1))
@@ -79,6 +79,7 @@ class RewardModel(LossTerm):
     episode's last row holds a padding zero), hence ``needs_next``."""
 
     name = "reward"
+    Config = HeadConfig
     needs_next = True
 
     def __init__(self, state_dim: int, hidden: tuple[int, ...], train_rewards: np.ndarray | None = None) -> None:
@@ -90,8 +91,8 @@ class RewardModel(LossTerm):
         self.model = mlp(state_dim, 1, hidden)
 
     @classmethod
-    def build(cls, context: dict[str, Any]) -> "RewardModel":
-        return cls(context["state_dim"], tuple(context["config"].head_hidden), context.get("train_rewards"))
+    def build(cls, config: HeadConfig, context: dict[str, Any]) -> "RewardModel":
+        return cls(context["state_dim"], config.head_hidden, context.get("train_rewards"))
 
     def forward(self, batch: Batch) -> torch.Tensor:
         target = (batch.rewards.float() - self.mean) / self.std

@@ -11,7 +11,7 @@ With Δs_t = s_t+1 − s_t and pairs (t1, t2) of transitions in the minibatch:
 
 Here r_t is the reward earned by a_t (the paper's r_t+1). Each prior is its own term, weighted in the
 config. Pairs are all pairs t1 < t2 of the minibatch; a continuous action counts as "the same" within
-``prior_action_tolerance`` (max-abs difference), and rewards differ beyond ``prior_reward_tolerance``.
+``action_tolerance`` (max-abs difference), and rewards differ beyond causality's ``reward_tolerance``.
 An expectation over no pair is 0.
 """
 
@@ -21,7 +21,9 @@ from typing import Any
 
 import torch
 
-from srl_bench.losses.base import LossTerm, register_term
+from pydantic import NonNegativeFloat
+
+from srl_bench.losses.base import LossTerm, TermConfig, register_term
 from srl_bench.losses.batch import Batch
 from srl_bench.losses.common import masked_mean
 
@@ -72,22 +74,27 @@ def repeatability(state: torch.Tensor, next_state: torch.Tensor, pairs: torch.Te
     return masked_mean(torch.exp(-distance) * change, pairs)
 
 
+class PriorConfig(TermConfig):
+    action_tolerance: NonNegativeFloat = 0.1  # continuous actions this close (max-abs) are "the same"
+
+
 class _Prior(LossTerm):
     needs_next = True
+    Config = PriorConfig
 
-    def __init__(self, discrete: bool, action_tolerance: float, reward_tolerance: float) -> None:
+    def __init__(self, discrete: bool, action_tolerance: float) -> None:
         super().__init__()
         self.discrete = discrete
         self.action_tolerance = action_tolerance
-        self.reward_tolerance = reward_tolerance
 
     @classmethod
-    def build(cls, context: dict[str, Any]) -> "_Prior":
-        config = context["config"]
-        return cls(context["discrete_actions"], config.prior_action_tolerance, config.prior_reward_tolerance)
+    def build(cls, config: PriorConfig, context: dict[str, Any]) -> "_Prior":
+        return cls(context["discrete_actions"], config.action_tolerance)
 
     def same_action(self, batch: Batch) -> torch.Tensor:
-        return batch.get("prior_same_action", lambda: same_action_pairs(batch.actions, self.discrete, self.action_tolerance))
+        """Pairs (t1, t2) of the batch whose actions are the same (computed once per tolerance)."""
+        return batch.get(f"prior_same_action_{self.action_tolerance}",
+                         lambda: same_action_pairs(batch.actions, self.discrete, self.action_tolerance))
 
 
 @register_term
@@ -115,6 +122,17 @@ class Causality(_Prior):
     """Robotic prior: E[exp(−‖s_t2 − s_t1‖²) | a_t1 = a_t2, r_t1 ≠ r_t2]."""
 
     name = "causality"
+
+    class Config(PriorConfig):
+        reward_tolerance: NonNegativeFloat = 1e-6  # rewards further apart than this differ
+
+    def __init__(self, discrete: bool, action_tolerance: float, reward_tolerance: float) -> None:
+        super().__init__(discrete, action_tolerance)
+        self.reward_tolerance = reward_tolerance
+
+    @classmethod
+    def build(cls, config: Config, context: dict[str, Any]) -> "Causality":
+        return cls(context["discrete_actions"], config.action_tolerance, config.reward_tolerance)
 
     def forward(self, batch: Batch) -> torch.Tensor:
         pairs = self.same_action(batch) & different_reward_pairs(batch.rewards, self.reward_tolerance)

@@ -10,7 +10,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from srl_bench.losses.base import LossTerm, register_term
+from pydantic import PositiveInt
+
+from srl_bench.losses.base import LossTerm, TermConfig, register_term
 from srl_bench.losses.batch import Batch
 
 
@@ -26,6 +28,9 @@ class SpatialReconstruction(LossTerm):
 
     name = "spatial_reconstruction"
 
+    class Config(TermConfig):
+        recon_size: PositiveInt = 16  # side of the downsampled grayscale target
+
     def __init__(self, state_dim: int, size: int) -> None:
         super().__init__()
         self.size = size
@@ -35,8 +40,8 @@ class SpatialReconstruction(LossTerm):
         self.register_buffer("bias_initialised", torch.zeros((), dtype=torch.bool))
 
     @classmethod
-    def build(cls, context: dict[str, Any]) -> "SpatialReconstruction":
-        return cls(context["state_dim"], context["config"].recon_size)
+    def build(cls, config: Config, context: dict[str, Any]) -> "SpatialReconstruction":
+        return cls(context["state_dim"], config.recon_size)
 
     def forward(self, batch: Batch) -> torch.Tensor:
         target = batch.get("grayscale_target", lambda: grayscale_target(batch.images, self.size))

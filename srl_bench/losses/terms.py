@@ -14,7 +14,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from srl_bench.losses.base import LossTerm, register_term
+from pydantic import NonNegativeFloat
+
+from srl_bench.losses.base import LossTerm, TermConfig, register_term
 from srl_bench.losses.batch import Batch
 from srl_bench.nets import ConvDecoder
 
@@ -29,15 +31,17 @@ class Reconstruction(LossTerm):
 
     name = "reconstruction"
 
+    class Config(TermConfig):
+        noise_std: NonNegativeFloat = 0.0  # denoising autoencoder: std of the input noise (images in [0, 1])
+
     def __init__(self, state_dim: int, image_shape: tuple[int, int, int], noise_std: float = 0.0) -> None:
         super().__init__()
         self.decoder = ConvDecoder(state_dim, image_shape)
         self.noise_std = noise_std
 
     @classmethod
-    def build(cls, context: dict[str, Any]) -> "Reconstruction":
-        config = context["config"]
-        return cls(context["state_dim"], context["image_shape"], float(getattr(config, "noise_std", 0.0)))
+    def build(cls, config: Config, context: dict[str, Any]) -> "Reconstruction":
+        return cls(context["state_dim"], context["image_shape"], config.noise_std)
 
     def forward(self, batch: Batch) -> torch.Tensor:
         if self.noise_std > 0 and self.training:
@@ -64,7 +68,7 @@ class StateRegression(LossTerm):
         self.head: nn.Module = nn.Identity() if state_dim == true_dim else nn.Linear(state_dim, true_dim)
 
     @classmethod
-    def build(cls, context: dict[str, Any]) -> "StateRegression":
+    def build(cls, config: TermConfig, context: dict[str, Any]) -> "StateRegression":
         return cls(context["state_dim"], context["train_states"])
 
     def forward(self, batch: Batch) -> torch.Tensor:

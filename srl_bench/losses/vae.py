@@ -8,7 +8,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from srl_bench.losses.base import LossTerm, register_term
+from srl_bench.losses.base import LossTerm, TermConfig, register_term
 from srl_bench.losses.batch import Batch
 from srl_bench.nets import ConvDecoder
 
@@ -44,7 +44,7 @@ class ELBOReconstruction(LossTerm):
         self.decoder = ConvDecoder(state_dim, image_shape)
 
     @classmethod
-    def build(cls, context: dict[str, Any]) -> "ELBOReconstruction":
+    def build(cls, config: TermConfig, context: dict[str, Any]) -> "ELBOReconstruction":
         return cls(context["state_dim"], context["image_shape"])
 
     def forward(self, batch: Batch) -> torch.Tensor:

@@ -1,7 +1,8 @@
 """World Models' memory (Ha & Schmidhuber 2018): an MDN-RNN that predicts the next latent code.
 
-The RNN lives in the world-models encoder (its hidden state is part of the ``[z, h]`` representation);
-this term owns the mixture density head and computes the negative log-likelihood of z_t+1 under
+The RNN lives in the world-models encoder (its hidden state is part of the ``[z, h]`` representation),
+so the term is built with that encoder (``context["encoder"]``: anything with an LSTM ``memory``, an
+``rnn_hidden`` size and ``action_features``); this term owns the mixture density head and computes the negative log-likelihood of z_t+1 under
 p(z_t+1 | z_t, a_t, h_t), a mixture of K Gaussians per latent dimension, as in the paper.
 """
 
@@ -14,7 +15,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from srl_bench.losses.base import LossTerm, register_term
+from pydantic import Field, PositiveInt
+
+from srl_bench.losses.base import LossTerm, TermConfig, register_term
 from srl_bench.losses.batch import Batch
 from srl_bench.losses.vae import posterior_sample
 
@@ -39,6 +42,10 @@ class MDNRNN(LossTerm):
 
     name = "mdn"
 
+    class Config(TermConfig):
+        sequence_length: int = Field(8, ge=2)  # frames per training window (never crossing an episode)
+        components: PositiveInt = 5  # Gaussians per latent dimension
+
     def __init__(self, z_dim: int, rnn_hidden: int, components: int, sequence_length: int) -> None:
         super().__init__()
         if sequence_length < 2:
@@ -48,14 +55,14 @@ class MDNRNN(LossTerm):
         self.head = nn.Linear(rnn_hidden, 3 * components * z_dim)
 
     @classmethod
-    def build(cls, context: dict[str, Any]) -> "MDNRNN":
-        config = context["config"]
-        return cls(context["state_dim"], config.rnn_hidden, config.mdn_components, config.sequence_length)
+    def build(cls, config: Config, context: dict[str, Any]) -> "MDNRNN":
+        rnn_hidden = getattr(context.get("encoder"), "rnn_hidden", None)
+        if rnn_hidden is None:
+            raise ValueError("the mdn term needs the world_models encoder (a VAE with an RNN memory)")
+        return cls(context["state_dim"], rnn_hidden, config.components, config.sequence_length)
 
     def forward(self, batch: Batch) -> torch.Tensor:
         encoder = batch.encoder
-        if not hasattr(encoder, "memory"):
-            raise TypeError("the mdn term needs the world_models encoder (a VAE with an RNN memory)")
         codes = batch.sequences(posterior_sample(batch).detach())
         actions = batch.sequences(encoder.action_features(batch.actions))
         hidden, _ = encoder.memory(torch.cat([codes[:, :-1], actions[:, :-1]], dim=-1))

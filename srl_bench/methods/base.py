@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 from torch import nn
 
 from srl_bench.encoder import Encoder
+from srl_bench.config import unknown_name
 from srl_bench.errors import SrlBenchError
 from srl_bench.losses import LOSS_TERMS, Objective
-from srl_bench.methods.config import MethodConfig
+from srl_bench.methods.config import MethodConfig, load_method_config
 
 
 class SRLModel(nn.Module):
@@ -60,7 +62,9 @@ class Method:
     ``build(config, context) -> SRLModel``. ``trainable`` is false for methods that are not trained by
     gradient descent (``random``); ``fit(model, dataset, rows, rng)`` is for those fitted in closed form
     (``pca``), called with the (memory-mapped) dataset and its training rows before any gradient
-    training; it reads what it needs (e.g. a seeded sample), so memory stays bounded.
+    training; it reads what it needs (e.g. a seeded sample), so memory stays bounded. ``recipe`` holds
+    the values of the method's YAML file (``srl_bench/configs/methods/<name>.yaml``), which sit on top
+    of ``config_class``'s defaults; ``source`` says where the method was defined.
     """
 
     name: str
@@ -70,7 +74,14 @@ class Method:
     config_class: type[MethodConfig] = MethodConfig
     trainable: bool = True
     fit: Callable[[SRLModel, Any, np.ndarray, np.random.Generator], None] | None = None
-    defaults: dict[str, Any] = field(default_factory=dict)  # config values before the YAML's
+    recipe: dict[str, Any] = field(default_factory=dict)
+    source: str = "srl_bench"
+
+    def make_config(self, overrides: dict[str, Any] | None = None,
+                    config_file: str | Path | None = None) -> MethodConfig:
+        """The method's config: defaults <- its recipe <- ``config_file`` <- ``overrides``, checked."""
+        return load_method_config(self.config_class, self.recipe, overrides, config_file,
+                                  source=f"the {self.name} config ({self.source})")
 
 
 METHODS: dict[str, Method] = {}
@@ -85,7 +96,7 @@ def register_method(method: Method) -> Method:
 def get_method(name: str) -> Method:
     """The method called ``name``, or a clear error listing the known ones."""
     if name not in METHODS:
-        raise SrlBenchError(f"unknown method {name!r}; choose one of: {', '.join(sorted(METHODS))}")
+        raise unknown_name("method", name, METHODS)
     return METHODS[name]
 
 
@@ -126,24 +137,22 @@ def split_state(splits: dict[str, float], losses: dict[str, float], state_dim: i
     return {name: slice(int(end - size), int(end)) for name, size, end in zip(splits, dims, ends)}
 
 
-def build_objective(config: MethodConfig, context: DataContext, state_dim: int) -> Objective:
+def build_objective(config: MethodConfig, context: DataContext, state_dim: int, encoder: Encoder | None = None) -> Objective:
     """The weighted sum of the loss terms named in ``config.losses``, each term owning the slice of the
-    state that ``config.splits`` gives it (the whole state by default)."""
+    state that ``config.splits`` gives it (the whole state by default). ``encoder`` is handed to terms
+    that depend on it (the MDN reads the world-models encoder's memory)."""
     if not config.losses:
-        raise SrlBenchError("this method needs at least one loss term in its config's `losses`")
-    unknown = sorted(set(config.losses) - set(LOSS_TERMS))
-    if unknown:
-        raise SrlBenchError(f"unknown loss term(s) {', '.join(unknown)}; known terms: {', '.join(sorted(LOSS_TERMS))}")
-    slices = split_state(config.splits, config.losses, state_dim)
-    term_context = {"config": config, "image_shape": context.image_shape,
+        raise SrlBenchError("this method needs at least one loss term with a positive weight in its config's `losses`")
+    slices = split_state(config.splits, config.weights, state_dim)
+    term_context = {"image_shape": context.image_shape, "encoder": encoder,
                     "true_state_dim": context.true_state_dim, "discrete_actions": context.discrete_actions,
                     "action_dim": context.action_dim, "train_states": context.train_states,
                     "train_rewards": context.train_rewards, **context.extra}
     terms = {}
-    for name in config.losses:
+    for name, term_config in config.losses.items():
         owned = slices[name].stop - slices[name].start if name in slices else state_dim
         try:
-            terms[name] = LOSS_TERMS[name].build({**term_context, "state_dim": owned})
-        except (ValueError, AttributeError) as exc:
+            terms[name] = LOSS_TERMS[name].build(term_config, {**term_context, "state_dim": owned})
+        except ValueError as exc:
             raise SrlBenchError(f"cannot build the loss term {name!r}: {exc}") from exc
-    return Objective(terms, config.losses, slices)
+    return Objective(terms, config.weights, slices)

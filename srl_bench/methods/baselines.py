@@ -67,8 +67,6 @@ def build_untrained(config: MethodConfig, context: DataContext) -> SRLModel:
 
 
 def build_pca(config: PCAConfig, context: DataContext) -> SRLModel:  # type: ignore[override]
-    if config.fit_frames < 2:
-        raise SrlBenchError(f"fit_frames must be at least 2, got {config.fit_frames}")
     return SRLModel(PCAEncoder(context.image_shape, resolve_state_dim(config, context), config.fit_frames))
 
 
@@ -81,8 +79,6 @@ def fit_pca(model: SRLModel, dataset: Any, rows: np.ndarray, rng: np.random.Gene
 
 
 def build_raw_pixels(config: RawPixelsConfig, context: DataContext) -> SRLModel:  # type: ignore[override]
-    if config.pixels < 1:
-        raise SrlBenchError(f"pixels must be at least 1, got {config.pixels}")
     encoder = RawPixelsEncoder(context.image_shape, config.pixels)
     if config.state_dim is not None and config.state_dim != encoder.state_dim:
         raise SrlBenchError(f"raw_pixels' state is the {config.pixels}×{config.pixels}×{context.image_shape[2]} image "

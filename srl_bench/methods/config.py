@@ -1,165 +1,132 @@
-"""Typed, validated method configurations, read from ``configs/methods/<method>.yaml``.
+"""Typed method configurations: the trainer's and the encoder's hyper-parameters, and the loss terms.
 
-Each method has a dataclass of hyper-parameters. Loading checks every key and value: an unknown key
-is an error naming the valid ones, a value of the wrong type is an error naming the expected type.
+Every default is written once, here (the trainer's and the backbone's) or beside its loss term (a
+term's own hyper-parameters, in the term's ``Config``). A method's YAML file says only what differs,
+and is merged under the user's ``--config`` file and ``--set`` overrides (``srl_bench.config``).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import types
-import typing
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-import yaml
+from pydantic import (
+    Field,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    SerializeAsAny,
+    ValidationInfo,
+    field_validator,
+)
 
+from srl_bench.config import ConfigModel, closest, merge, read_yaml_mapping, validate
 from srl_bench.errors import SrlBenchError
+from srl_bench.losses import LOSS_TERMS, TermConfig
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs" / "methods"
 
+class MethodConfig(ConfigModel):
+    """Hyper-parameters shared by every method (the trainer's and the backbone's), and its loss terms.
 
-@dataclass
-class MethodConfig:
-    """Hyper-parameters shared by every method (the trainer's and the backbone's)."""
+    ``losses`` maps a term's name to its weight and parameters (``{infonce: {weight: 1, temperature:
+    0.1}}``; a bare number is the weight); a weight of 0 removes the term. ``splits`` gives listed
+    terms a share of the state each; the other terms see all of it.
+    """
 
-    state_dim: int | None = None  # None: the dataset's ground-truth dimension
-    backbone: str = "small"  # "small" or "deep" CNN
-    epochs: int = 20
-    batch_size: int = 128
-    lr: float = 1e-3
-    weight_decay: float = 0.0
-    patience: int = 5  # epochs without validation improvement before stopping
-    val_fraction: float = 0.1  # share of the training episodes used for validation
-    max_val_frames: int = 4096  # validation loss is computed on at most this many frames
-    losses: dict[str, float] = field(default_factory=dict)  # loss term name -> weight
-    splits: dict[str, float] = field(default_factory=dict)  # term -> share of the state it owns; others see all
-    noise_std: float = 0.0  # input noise of the denoising autoencoder
+    state_dim: PositiveInt | None = None  # None: the dataset's ground-truth dimension
+    backbone: Literal["small", "deep", "mlp"] = "small"  # small CNN (suited to 64×64), deep CNN, or an MLP
+    epochs: NonNegativeInt = 20  # the cap: training stops earlier when validation stalls (patience)
+    batch_size: PositiveInt = 128
+    lr: PositiveFloat = 1e-3
+    weight_decay: NonNegativeFloat = 0.0
+    patience: PositiveInt = 5  # epochs without validation improvement before stopping
+    val_fraction: float = Field(0.1, gt=0, lt=1)  # share of the training episodes used for validation
+    max_val_frames: PositiveInt = 4096  # validation loss is computed on at most this many frames
+    losses: dict[str, SerializeAsAny[TermConfig]] = Field(default_factory=dict)
+    splits: dict[str, PositiveFloat] = Field(default_factory=dict)
+
+    @field_validator("losses", mode="before")
+    @classmethod
+    def _build_terms(cls, value: Any, info: ValidationInfo) -> Any:
+        """Each entry validated by its own term's ``Config``; weight-0 terms dropped."""
+        if not isinstance(value, dict):
+            return value
+        source = (info.context or {}).get("source", "the config")
+        terms: dict[str, TermConfig] = {}
+        for name, entry in value.items():
+            if name not in LOSS_TERMS:
+                raise SrlBenchError(f"{source}: unknown loss term {name!r}{closest(name, LOSS_TERMS)}; known terms: "
+                                    f"{', '.join(sorted(LOSS_TERMS))}")
+            term_config = LOSS_TERMS[name].Config
+            if isinstance(entry, TermConfig):
+                entry = entry.model_dump()
+            entry = term_entry(entry)
+            if not isinstance(entry, dict):
+                raise SrlBenchError(f"{source}: key 'losses.{name}' must be a weight or a mapping of the term's "
+                                    f"parameters ({', '.join(term_config.model_fields)}), got {entry!r}")
+            checked = validate(term_config, entry, f"{source}: losses.{name}")
+            if checked.weight > 0:
+                terms[name] = checked
+        return terms
+
+    @property
+    def weights(self) -> dict[str, float]:
+        """Each loss term's weight in the objective."""
+        return {name: term.weight for name, term in self.losses.items()}
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """Plain JSON-ready values (as saved in a run's config.json)."""
+        return self.model_dump(mode="json")
 
 
-@dataclass
-class RecipeConfig(MethodConfig):
-    """The hyper-parameters of every loss term, on top of the trainer's: any term can join any recipe
-    by config alone (a term ignores the fields that are not its own)."""
-
-    head_hidden: tuple[int, ...] = (64, 64)  # hidden layers of the forward / inverse / reward / projection heads
-    prior_action_tolerance: float = 0.1  # robotic priors: continuous actions this close (max-abs) are "the same"
-    prior_reward_tolerance: float = 1e-6  # robotic priors (causality): rewards further apart than this differ
-    temperature: float = 0.1  # infonce: softmax temperature of the cosine similarities
-    augment_shift: int = 4  # infonce: random shift of each frame by up to this many pixels (0: none)
-    recon_size: int = 16  # spatial_reconstruction: side of the downsampled grayscale target
-
-
-@dataclass
-class WorldModelsConfig(RecipeConfig):
-    """World Models: the VAE's latent size is the state dimension (for ``representation: zh``, the state
-    is [z, h], so z gets ``state_dim − rnn_hidden`` dimensions)."""
-
-    sequence_length: int = 8  # frames per training window of the MDN-RNN (never crossing an episode)
-    rnn_hidden: int = 32  # LSTM hidden size
-    mdn_components: int = 5  # Gaussians per latent dimension
-    representation: str = "z"  # "z": the VAE mean; "zh": [z, h], h carried through each episode
-
-
-@dataclass
 class PCAConfig(MethodConfig):
     """PCA is fitted in closed form; the trainer's fields do not apply."""
 
-    fit_frames: int = 4096  # training frames sampled for the fit (memory: fit_frames × pixels × 4 bytes)
+    fit_frames: int = Field(4096, ge=2)  # training frames sampled for the fit (memory: fit_frames × pixels × 4 B)
 
 
-@dataclass
 class RawPixelsConfig(MethodConfig):
     """The downsampled image is the state: ``pixels``² × channels values; nothing is trained."""
 
-    pixels: int = 8  # side of the area-downsampled image
+    pixels: PositiveInt = 8  # side of the area-downsampled image
 
 
-def _check_value(key: str, value: Any, expected: Any) -> Any:
-    """Coerce ``value`` to the annotated type ``expected`` or raise a clear error."""
-    origin = typing.get_origin(expected)
-    if origin in (typing.Union, types.UnionType):
-        options = typing.get_args(expected)
-        if value is None and type(None) in options:
-            return None
-        for option in options:
-            if option is type(None):
-                continue
-            try:
-                return _check_value(key, value, option)
-            except SrlBenchError:
-                continue
-        raise SrlBenchError(f"config key {key!r} must be {expected}, got {value!r}")
-    if origin is dict:
-        if not isinstance(value, dict):
-            raise SrlBenchError(f"config key {key!r} must be a mapping, got {value!r}")
-        _, value_type = typing.get_args(expected)
-        return {str(k): _check_value(f"{key}.{k}", v, value_type) for k, v in value.items()}
-    if origin in (tuple, list):
-        if not isinstance(value, (list, tuple)):
-            raise SrlBenchError(f"config key {key!r} must be a list, got {value!r}")
-        item_type = typing.get_args(expected)[0]
-        return origin(_check_value(key, v, item_type) for v in value)
-    if expected is float and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    if expected is int and isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if expected in (str, bool) and isinstance(value, expected):
-        return value
-    if expected is Any:
-        return value
-    raise SrlBenchError(f"config key {key!r} must be {getattr(expected, '__name__', expected)}, got {value!r}")
+class WorldModelsConfig(MethodConfig):
+    """World Models: the VAE's latent size is the state dimension (for ``representation: zh``, the state
+    is [z, h], so z gets ``state_dim − rnn_hidden`` dimensions). The MDN's own parameters (window
+    length, mixture components) sit with its term: ``losses.mdn``."""
+
+    rnn_hidden: PositiveInt = 32  # LSTM hidden size
+    representation: Literal["z", "zh"] = "z"  # "z": the VAE mean; "zh": [z, h], h carried through each episode
 
 
-def build_config(config_class: type[MethodConfig], values: dict[str, Any], source: str = "config") -> MethodConfig:
-    """A ``config_class`` instance from a mapping, every key and value checked."""
-    hints = typing.get_type_hints(config_class)
-    valid = [f.name for f in dataclasses.fields(config_class)]
-    unknown = sorted(set(values) - set(valid))
-    if unknown:
-        raise SrlBenchError(
-            f"unknown key(s) {', '.join(unknown)} in {source}; valid keys are: {', '.join(valid)}"
-        )
-    checked = {key: _check_value(key, value, hints[key]) for key, value in values.items()}
-    return config_class(**checked)
+def term_entry(entry: Any) -> Any:
+    """A loss entry in its long form: a bare weight ``4`` becomes ``{weight: 4}``."""
+    if isinstance(entry, (int, float)) and not isinstance(entry, bool):
+        return {"weight": entry}
+    return entry
+
+
+def normalise_layer(layer: dict[str, Any] | None) -> dict[str, Any]:
+    """A config layer whose ``losses`` entries are in their long form, so layers merge key by key
+    (``--set losses.kl=4`` changes the weight and keeps the term's other parameters)."""
+    layer = dict(layer or {})
+    if isinstance(layer.get("losses"), dict):
+        layer["losses"] = {name: term_entry(entry) for name, entry in layer["losses"].items()}
+    return layer
 
 
 def load_method_config(
-    method_name: str, config_class: type[MethodConfig], overrides: dict[str, Any] | None = None,
-    config_file: str | Path | None = None, defaults: dict[str, Any] | None = None,
+    config_class: type[MethodConfig], recipe: dict[str, Any] | None = None, overrides: dict[str, Any] | None = None,
+    config_file: str | Path | None = None, source: str = "the method config",
 ) -> MethodConfig:
-    """``defaults``, then ``configs/methods/<method>.yaml`` (or ``config_file``), then ``overrides``.
-
-    ``losses`` mappings merge key by key; a weight of 0 in a later layer removes that term.
-    """
-    path = Path(config_file) if config_file else CONFIG_DIR / f"{method_name}.yaml"
-    values: dict[str, Any] = dict(defaults or {})
-    if path.is_file():
-        try:
-            loaded = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as exc:
-            raise SrlBenchError(f"{path} is not valid YAML: {exc}") from exc
-        if not isinstance(loaded, dict):
-            raise SrlBenchError(f"{path} must hold a mapping of hyper-parameters")
-        _merge(values, loaded)
-    elif config_file:
-        raise SrlBenchError(f"config file {path} does not exist")
-    _merge(values, overrides or {})
-    if isinstance(values.get("losses"), dict):
-        values["losses"] = {k: v for k, v in values["losses"].items() if v != 0}
-    valid = {f.name for f in dataclasses.fields(config_class)}
-    from_overrides = bool(set(overrides or {}) - valid)
-    source = "the overrides" if from_overrides or not path.is_file() else str(path)
-    return build_config(config_class, values, source=source)
-
-
-def _merge(values: dict[str, Any], layer: dict[str, Any]) -> None:
-    for key, value in layer.items():
-        if key == "losses" and isinstance(value, dict) and isinstance(values.get("losses"), dict):
-            values["losses"] = {**values["losses"], **value}
-        else:
-            values[key] = value
+    """The config class's defaults <- ``recipe`` (the method's YAML) <- ``config_file`` <- ``overrides``."""
+    layers = [normalise_layer(recipe)]
+    if config_file is not None:
+        layers.append(normalise_layer(read_yaml_mapping(config_file, "method config")))
+        source = str(config_file)
+    if overrides:
+        layers.append(normalise_layer(overrides))
+        source = f"{source} with the overrides"
+    return validate(config_class, merge({}, *layers), source)

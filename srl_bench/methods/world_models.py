@@ -117,10 +117,6 @@ class WorldModelsEncoder(Encoder):
 
 def build_world_models(config: WorldModelsConfig, context: DataContext) -> SRLModel:  # type: ignore[override]
     """V + M; the objective (VAE terms and the MDN) is built on the latent z."""
-    if config.representation not in REPRESENTATIONS:
-        raise SrlBenchError(f"unknown representation {config.representation!r}; choose one of: {', '.join(REPRESENTATIONS)}")
-    if config.rnn_hidden < 1 or config.mdn_components < 1 or config.sequence_length < 2:
-        raise SrlBenchError("world_models needs rnn_hidden ≥ 1, mdn_components ≥ 1 and sequence_length ≥ 2")
     memory_dims = config.rnn_hidden if config.representation == "zh" else 0
     z_dim = context.true_state_dim if config.state_dim is None else config.state_dim - memory_dims
     if z_dim < 1:
@@ -129,7 +125,7 @@ def build_world_models(config: WorldModelsConfig, context: DataContext) -> SRLMo
     vision = build_encoder(config, context, z_dim, out_dim=2 * z_dim)
     encoder = WorldModelsEncoder(vision, context.action_dim, context.discrete_actions, config.rnn_hidden,
                                  config.representation)
-    return SRLModel(encoder, build_objective(config, context, z_dim))
+    return SRLModel(encoder, build_objective(config, context, z_dim, encoder))
 
 
 register_method(Method(
@@ -138,5 +134,4 @@ register_method(Method(
     paper="Ha & Schmidhuber 2018, Recurrent world models facilitate policy evolution, NeurIPS (arXiv:1803.10122)",
     build=build_world_models,  # type: ignore[arg-type]
     config_class=WorldModelsConfig,
-    defaults={"losses": {"vae_reconstruction": 1.0, "kl": 1.0, "mdn": 1.0}},
 ))
