@@ -28,6 +28,8 @@ Ground truth (``info["state"]``, float32, named in ``state_names``): the tool po
 button's top centre (dx, dy, dz), then the button's absolute (x, y). ``info["presses"]`` counts
 the presses so far. ``ReachButtonPolicy`` is a scripted policy that presses the button from the
 ground truth; ``NoisyReachButtonPolicy`` adds random actions, for collecting datasets.
+
+The task's rules, state and differences from its original specification: ``docs/robot_arm.md``.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """MiniPacman (``srl/MiniPacman-v0``): the grid game of Weber et al. (2017), "Imagination-Augmented
-Agents for Deep Reinforcement Learning", played by the rules of ``specs/minipacman.md``.
+Agents for Deep Reinforcement Learning", played by the rules of ``docs/minipacman.md``.
 
 Board. A fixed 15×19 maze (row 0 at the top). Pacman, 1 + ⌊(L − 1)/2⌋ ghosts (capped at
 ``max_ghosts``, see below), food on every free cell and 2 power pills. Actions: 0 stay, 1 right,

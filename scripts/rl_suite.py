@@ -233,7 +233,7 @@ def readme(out: Path, summary: dict[str, dict[str, dict]], plots: dict[str, str]
     exe = "srl-bench"
     lines = ["# Downstream RL: cart-pole and pendulum", "",
              "An SB3 agent learns on the live pixel environment; the encoder is frozen and the agent sees only its "
-             "state (specs/metrics.md, \"Downstream RL\"). Score: mean return of the last evaluation "
+             "state (docs/metrics.md, \"Downstream RL\"). Score: mean return of the last evaluation "
              "(deterministic episodes on a separate, differently seeded env). Normalised score: "
              "(R − R_random_policy) / (R_ground_truth − R_random_policy), the references being the mean over seeds "
              "of the same budget and algorithm. Intervals: 95% stratified bootstrap over seeds (rliable). "

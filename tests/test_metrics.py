@@ -1,4 +1,4 @@
-"""Metric values on cases whose answer is known (specs/metrics.md)."""
+"""Metric values on cases whose answer is known (docs/metrics.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""MiniPacman: the rules of specs/minipacman.md, pinned with hand-made situations."""
+"""MiniPacman: the rules of docs/minipacman.md, pinned with hand-made situations."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The metric definitions of ``specs/metrics.md``: KNN-MSE, ground-truth correlation, linear probe.
+"""The metric definitions of ``docs/metrics.md``: KNN-MSE, ground-truth correlation, linear probe.
 
 Every function takes learned states ``s`` (N, K) as the encoder returned them (unscaled) and ground
 truth ``g`` (N, D), and is deterministic.
