@@ -65,7 +65,7 @@ def run_job(job: dict[str, Any]) -> list[dict[str, Any]]:
     reused = not job["fresh"] and _reusable(run_dir, overrides, seed)
     if not reused:
         train(method, dataset, run_dir, overrides=overrides, seed=seed, overwrite=True, progress=False)
-        write_json_atomic(run_dir / "metrics.json", evaluate(run_dir, dataset))
+        write_json_atomic(run_dir / "metrics.json", evaluate_run(run_dir, dataset))
         (run_dir / "metrics_zh.json").unlink(missing_ok=True)
     summary = json.loads((run_dir / "summary.json").read_text())
     scored = [(name, run_dir / "metrics.json")]

@@ -6,6 +6,7 @@
     srl_bench.Encoder                        # base class for any encoder
     srl_bench.load_run(run_dir)              # a trained encoder from its run directory
     srl_bench.evaluate(encoder, dataset)     # KNN-MSE, GTC and probe R² on held-out episodes
+    srl_bench.evaluate(run_dir, dataset)     # a trained run, on its own held-out episodes
 
 Heavy modules (PyTorch) load on first use, so the command line starts fast.
 """
@@ -25,8 +26,9 @@ _LAZY = {
     "generate_dataset": "srl_bench.collect",
     "Encoder": "srl_bench.encoder",
     "load_run": "srl_bench.runs",
+    "evaluate_run": "srl_bench.runs",
     "train": "srl_bench.train",
-    "evaluate": "srl_bench.metrics",
+    "evaluate": "srl_bench.runs",
     "rl_evaluate": "srl_bench.rl",
     "SrlBenchError": "srl_bench.errors",
 }

@@ -105,11 +105,12 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
-    from srl_bench.metrics import evaluate
     from srl_bench.report import format_metrics, write_json_atomic
+    from srl_bench.runs import evaluate_run
 
-    metrics = evaluate(args.run, args.data, k=args.k, test_fraction=args.test_fraction, split_seed=args.split_seed,
-                       whole_dataset=args.whole_dataset, mlp_probe=args.mlp_probe)
+    options = {"k": args.k} if args.k is not None else {}
+    metrics = evaluate_run(args.run, args.data, test_fraction=args.test_fraction, split_seed=args.split_seed,
+                           whole_dataset=args.whole_dataset, mlp_probe=args.mlp_probe, **options)
     out = Path(args.out) if args.out else Path(args.run) / "metrics.json"
     write_json_atomic(out, metrics)
     print(format_metrics(metrics))
@@ -190,9 +191,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", help="score a trained encoder on held-out episodes")
     p.add_argument("run", help="run directory")
     p.add_argument("--data", required=True)
-    p.add_argument("--k", type=int, default=5)
-    p.add_argument("--test-fraction", type=float, default=0.2)
-    p.add_argument("--split-seed", type=int, default=0)
+    p.add_argument("--k", type=int, default=None, help="neighbours of KNN-MSE (default: 5)")
+    p.add_argument("--test-fraction", type=float, default=None,
+                   help="held-out share of the episodes, when the run's own split does not apply (default: 0.2)")
+    p.add_argument("--split-seed", type=int, default=None, help="seed of that split (default: 0)")
     p.add_argument("--whole-dataset", action="store_true", help="S-RL Toolbox setting: KNN-MSE and GTC on all frames")
     p.add_argument("--mlp-probe", action="store_true", help="also fit the small MLP probe (probe_mlp_r2)")
     p.add_argument("--out", default=None, help="metrics file (default: RUN/metrics.json)")

@@ -164,6 +164,8 @@ def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     """The field names of the (nested) model reached by ``loc``, for suggestions; [] if unknown."""
     current: Any = model
     for part in loc:
+        if isinstance(part, int):  # an index into a list of models
+            continue
         if not (isinstance(current, type) and issubclass(current, BaseModel)) or part not in current.model_fields:
             return []
         current = current.model_fields[part].annotation
@@ -198,6 +200,7 @@ def validate(model: type[Model], values: Any, source: str, context: dict[str, An
     try:
         return model.model_validate(values, context={"source": source, **(context or {})})
     except pydantic.ValidationError as exc:
-        errors = exc.errors(include_url=False)
+        # an unknown key explains a "missing" one beside it (a misspelling), so it is named first
+        errors = sorted(exc.errors(include_url=False), key=lambda e: e.get("type") != "extra_forbidden")
         extra = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
         raise SrlBenchError(f"{source}: {describe_error(errors[0], model)}{extra}") from None

@@ -9,8 +9,6 @@ env, seed, checksums), ``model.pt`` (the weights of the encoder and of its loss 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +17,9 @@ import torch
 from srl_bench.encoder import Encoder
 from srl_bench.errors import SrlBenchError
 from srl_bench.config import validate
+from srl_bench.device import resolve_device  # noqa: F401  (re-exported: `from srl_bench.runs import resolve_device`)
 from srl_bench.methods import DataContext, SRLModel, get_method
+from srl_bench.publish import Publisher
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.pt"
@@ -54,44 +54,24 @@ def upgrade_config(values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def resolve_device(device: str) -> torch.device:
-    """``auto`` -> CUDA when present, else CPU; an explicit device must exist."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise SrlBenchError(f"device {device!r} was asked for but CUDA is not available; use --device cpu or auto")
-    try:
-        return torch.device(device)
-    except RuntimeError as exc:
-        raise SrlBenchError(f"unknown device {device!r}; use auto, cpu or cuda") from exc
+class RunWriter(Publisher):
+    """A run directory written atomically: the ``run`` kind of ``srl_bench.publish.Publisher``.
 
-
-class RunWriter:
-    """Writes a run into a temporary directory and moves it into place only when complete."""
+    Construction checks ``out_dir`` and changes nothing; ``begin`` creates the temporary directory the
+    files below go into, ``publish`` moves it into place, ``abort`` removes it.
+    """
 
     def __init__(self, out_dir: str | Path, overwrite: bool = False) -> None:
-        self.out_dir = Path(out_dir)
-        if self.out_dir.exists() and not overwrite:
-            raise SrlBenchError(f"{self.out_dir} already exists; choose another --out or pass --overwrite")
-        self.tmp_dir = self.out_dir.parent / f".{self.out_dir.name}.tmp-{os.getpid()}"
-        shutil.rmtree(self.tmp_dir, ignore_errors=True)
-        self.tmp_dir.mkdir(parents=True)
+        super().__init__(out_dir, "run", overwrite=overwrite)
 
     def write_json(self, name: str, payload: dict[str, Any]) -> None:
-        with open(self.tmp_dir / name, "w") as handle:
+        """Write ``payload`` as ``name`` into the run being written."""
+        with open(self.begin() / name, "w") as handle:
             json.dump(payload, handle, indent=2)
 
     def save_weights(self, model: SRLModel) -> None:
-        torch.save(model.state_dict(), self.tmp_dir / WEIGHTS_FILE)
-
-    def publish(self) -> Path:
-        if self.out_dir.exists():
-            shutil.rmtree(self.out_dir)
-        os.replace(self.tmp_dir, self.out_dir)
-        return self.out_dir
-
-    def abort(self) -> None:
-        shutil.rmtree(self.tmp_dir, ignore_errors=True)
+        """Save the model's weights into the run being written."""
+        torch.save(model.state_dict(), self.begin() / WEIGHTS_FILE)
 
 
 def read_run_config(run_dir: str | Path) -> dict[str, Any]:
@@ -127,3 +107,48 @@ def load_model(run_dir: str | Path, device: str = "cpu") -> SRLModel:
 def load_run(run_dir: str | Path, device: str = "cpu") -> Encoder:
     """The trained encoder of a run, in eval mode, ready for ``srl_bench.evaluate`` or RL."""
     return load_model(run_dir, device).encoder
+
+
+def run_test_episodes(run_dir: str | Path, dataset: Any) -> list[int] | None:
+    """The run's held-out episodes when ``dataset`` is the one it was trained on (same checksums), else None."""
+    identity_file = Path(run_dir) / "dataset.json"
+    try:
+        trained_on = json.loads(identity_file.read_text())
+    except (OSError, ValueError) as exc:
+        raise SrlBenchError(f"{run_dir} has no readable dataset.json ({exc.__class__.__name__}); "
+                            "the run is incomplete, train it again") from None
+    if trained_on.get("checksums") != dataset.meta.get("checksums"):
+        return None
+    return list(read_run_config(run_dir).get("split", {}).get("test_episodes") or []) or None
+
+
+def evaluate_run(run_dir: str | Path, dataset: Any, test_fraction: float | None = None,
+                 split_seed: int | None = None, **kwargs: Any) -> dict[str, Any]:
+    """``srl_bench.evaluate`` of a run's encoder. On the dataset it was trained on, the run's own
+    held-out episodes are scored (a different ``test_fraction`` or ``split_seed`` is refused there, as
+    it would mix training episodes into the test set); on another dataset, a seeded split."""
+    from srl_bench.data import load_dataset
+    from srl_bench.metrics import evaluate
+
+    data = dataset if hasattr(dataset, "meta") else load_dataset(dataset)
+    encoder = load_run(run_dir)
+    test_episodes = run_test_episodes(run_dir, data)
+    split: dict[str, Any] = {k: v for k, v in (("test_fraction", test_fraction), ("split_seed", split_seed))
+                             if v is not None}
+    if test_episodes is not None and split:
+        recorded = read_run_config(run_dir).get("split", {})
+        if any(recorded.get(key) != value for key, value in split.items()):
+            raise SrlBenchError(f"{run_dir} was trained on this dataset, so it is scored on its own held-out "
+                                f"episodes (test_fraction {recorded.get('test_fraction')}, split_seed "
+                                f"{recorded.get('split_seed')}); drop --test-fraction/--split-seed")
+    return evaluate(encoder, data, test_episodes=test_episodes, **split, **kwargs)
+
+
+def evaluate(encoder: Any, dataset: Any, **kwargs: Any) -> dict[str, Any]:
+    """``srl_bench.evaluate``: an encoder (``srl_bench.metrics.evaluate``) or a run directory
+    (:func:`evaluate_run`), scored on held-out episodes of ``dataset``."""
+    if isinstance(encoder, (str, Path)):
+        return evaluate_run(encoder, dataset, **kwargs)
+    from srl_bench.metrics import evaluate as evaluate_encoder
+
+    return evaluate_encoder(encoder, dataset, **kwargs)

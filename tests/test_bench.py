@@ -59,10 +59,19 @@ def test_leaderboard_orders_best_probe_first() -> None:
 
 
 @pytest.mark.parametrize("text, message", [
-    ("name: x\nmethods: [random]\nenvs: []\n", "at least one env"),
-    ("name: x\nmethods: [nope]\nenvs: [{id: srl/CartPole-v0, episodes: 2}]\n", "unknown method"),
-    ("name: x\nmethods: [random]\nepochs: 3\nenvs: [{id: srl/CartPole-v0, episodes: 2}]\n", "unknown key"),
-    ("name: x\nmethods: [random]\nenvs: [{id: srl/CartPole-v0, episode: 2}]\n", "unknown key"),
+    ("name: x\nmethods: [random]\nenvs: []\n", "key 'envs': list should have at least 1 item"),
+    ("name: x\nmethods: [nope]\nenvs: [{id: srl/CartPole-v0, episodes: 2}]\n", "unknown method 'nope'"),
+    ("name: x\nmethods: [autoencodr]\nenvs: [{id: srl/CartPole-v0, episodes: 2}]\n", "unknown method 'autoencodr' \\(did you mean 'autoencoder'\\?\\)"),
+    ("name: x\nmethods: autoencoder\nenvs: [{id: srl/CartPole-v0, episodes: 2}]\n", "key 'methods': input should be a valid list"),
+    ("name: x\nmethods: [random]\nepochs: 3\nenvs: [{id: srl/CartPole-v0, episodes: 2}]\n", "unknown key 'epochs'"),
+    ("name: x\nmethods: [random]\nenvs: [{id: srl/CartPole-v0, episode: 2}]\n", "unknown key 'envs.0.episode' \\(did you mean 'episodes'\\?\\)"),
+    ("name: x\nmethods: [random]\nenvs: [{id: srl/CartPole-v0, episodes: two}]\n", "key 'envs.0.episodes'"),
+    ("name: x\nmethods: [random]\nseeds: [-1]\nenvs: [{id: srl/CartPole-v0, episodes: 2}]\n", "key 'seeds.0': input should be greater than or equal to 0"),
+    ("name: x\nmethods: [random]\nseeds: '0,1'\nenvs: [{id: srl/CartPole-v0, episodes: 2}]\n", "key 'seeds'"),
+    ("name: x\nmethods: [random]\nseeds: [0.5]\nenvs: [{id: srl/CartPole-v0, episodes: 2}]\n", "key 'seeds.0'"),
+    ("name: x\nmethods: [random]\nseeds: [0, 0]\nenvs: [{id: srl/CartPole-v0, episodes: 2}]\n", "each entry must appear once; repeated: 0"),
+    ("name: x\nmethods: [random]\ntrain: [1, 2]\nenvs: [{id: srl/CartPole-v0, episodes: 2}]\n", "key 'train': input should be a valid dictionary"),
+    ("- 1\n- 2\n", "must hold a mapping"),
     ("name: [unclosed\n", "not valid YAML"),
 ])
 def test_bad_benchmark_config(tmp_path: Path, text: str, message: str) -> None:

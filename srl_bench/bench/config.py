@@ -1,28 +1,29 @@
-"""Benchmark configuration files (``configs/benchmarks/*.yaml``), validated on load."""
+"""Benchmark configuration files (``configs/benchmarks/*.yaml``), validated on load by the one config
+system (``srl_bench.config``): every key typed, unknown keys named with the closest valid one."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from pydantic import Field, NonNegativeInt, PositiveInt, field_validator
 
+from srl_bench.config import ConfigModel, read_yaml_mapping, shipped_file, shipped_names, validate
+from srl_bench.data import SPLIT_SEED, TEST_FRACTION
 from srl_bench.errors import SrlBenchError
 
 
-@dataclass
-class EnvEntry:
+class EnvEntry(ConfigModel):
     """One environment of a benchmark and how its dataset is collected."""
 
     id: str
-    episodes: int
-    max_steps: int | None = None
-    seed: int = 0
-    image_size: int = 64
+    episodes: PositiveInt
+    max_steps: PositiveInt | None = None
+    seed: NonNegativeInt = 0
+    image_size: PositiveInt = 64
     policy: str = "random"
-    workers: int = 1
-    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    workers: PositiveInt = 1
+    env_kwargs: dict[str, Any] = Field(default_factory=dict)
 
     @property
     def slug(self) -> str:
@@ -30,54 +31,54 @@ class EnvEntry:
         return self.id.split("/")[-1]
 
 
-@dataclass
-class BenchmarkConfig:
+class EvaluateSettings(ConfigModel):
+    """How every run of a benchmark is scored (``srl_bench.evaluate``)."""
+
+    k: PositiveInt = 5
+    test_fraction: float = Field(TEST_FRACTION, gt=0, lt=1)
+    split_seed: NonNegativeInt = SPLIT_SEED
+
+
+class BenchmarkConfig(ConfigModel):
     """What to run: environments × methods × seeds, with shared training and evaluation settings."""
 
     name: str
-    envs: list[EnvEntry]
-    methods: list[str]
-    seeds: list[int] = field(default_factory=lambda: [0])
-    train: dict[str, Any] = field(default_factory=dict)  # overrides for every method
-    method_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)  # per method
-    evaluate: dict[str, Any] = field(default_factory=dict)  # k, test_fraction, split_seed
+    envs: list[EnvEntry] = Field(min_length=1)
+    methods: list[str] = Field(min_length=1)
+    seeds: list[NonNegativeInt] = Field(default_factory=lambda: [0], min_length=1)
+    train: dict[str, Any] = Field(default_factory=dict)  # overrides for every method
+    method_overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)  # per method
+    evaluate: EvaluateSettings = Field(default_factory=EvaluateSettings)
     out: str = "results/benchmark"
     work_dir: str = ".srl-bench/benchmark"
     device: str = "auto"
 
+    @field_validator("seeds", "methods")
+    @classmethod
+    def _distinct(cls, values: list[Any]) -> list[Any]:
+        repeated = sorted({str(v) for v in values if values.count(v) > 1})
+        if repeated:
+            raise ValueError(f"each entry must appear once; repeated: {', '.join(repeated)}")
+        return values
 
-_EVALUATE_KEYS = {"k", "test_fraction", "split_seed"}
 
-
-def _build(cls: type, values: Any, where: str) -> Any:
-    if not isinstance(values, dict):
-        raise SrlBenchError(f"{where} must be a mapping, got {values!r}")
-    valid = set(cls.__dataclass_fields__)
-    unknown = sorted(set(values) - valid)
-    if unknown:
-        raise SrlBenchError(f"unknown key(s) {', '.join(unknown)} in {where}; valid keys are: {', '.join(sorted(valid))}")
-    try:
-        return cls(**values)
-    except TypeError as exc:
-        raise SrlBenchError(f"{where}: {exc}") from exc
+def resolve_benchmark_path(path: str | Path) -> Path:
+    """A benchmark file: the path itself, else the shipped benchmark of that name (``quick``, or
+    ``configs/benchmarks/quick.yaml`` from outside the repository)."""
+    path = Path(path)
+    if path.is_file():
+        return path
+    shipped = shipped_file("benchmarks", path.stem)
+    if path.parent in (Path("."), Path("configs/benchmarks")) and shipped.is_file():
+        return shipped
+    raise SrlBenchError(f"benchmark config {path} does not exist; give a YAML file or one of the shipped "
+                        f"benchmarks: {', '.join(shipped_names('benchmarks'))}")
 
 
 def load_benchmark(path: str | Path) -> BenchmarkConfig:
-    """Read and check a benchmark YAML."""
-    path = Path(path)
-    if not path.is_file():
-        raise SrlBenchError(f"benchmark config {path} does not exist (see configs/benchmarks/ for examples)")
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise SrlBenchError(f"{path} is not valid YAML: {exc}") from exc
-    config = _build(BenchmarkConfig, raw, str(path))
-    config.envs = [_build(EnvEntry, entry, f"{path}: envs[{i}]") for i, entry in enumerate(config.envs or [])]
-    if not config.envs or not config.methods or not config.seeds:
-        raise SrlBenchError(f"{path} must list at least one env, one method and one seed")
-    unknown = sorted(set(config.evaluate) - _EVALUATE_KEYS)
-    if unknown:
-        raise SrlBenchError(f"unknown key(s) {', '.join(unknown)} in {path}: evaluate; valid: {', '.join(sorted(_EVALUATE_KEYS))}")
+    """Read and check a benchmark YAML (a path, or the name of a shipped benchmark)."""
+    path = resolve_benchmark_path(path)
+    config = validate(BenchmarkConfig, read_yaml_mapping(path, "benchmark config"), str(path))
     from srl_bench.methods import get_method
 
     for method in [*config.methods, *config.method_overrides]:

@@ -21,8 +21,8 @@ from srl_bench.bench.leaderboard import LEADERBOARD_METRICS, leaderboard, leader
 from srl_bench.collect import generate_dataset
 from srl_bench.data import Dataset, load_dataset
 from srl_bench.errors import SrlBenchError
-from srl_bench.metrics import evaluate
 from srl_bench.report import write_json_atomic, write_text_atomic
+from srl_bench.runs import evaluate_run
 from srl_bench.train import train
 
 KEY_FILE = "benchmark_key.json"
@@ -56,7 +56,7 @@ def run_one(config: BenchmarkConfig, dataset: Dataset, env: EnvEntry, method: st
     whether they were reused from an earlier run with the same settings."""
     run_dir = work_dir / "runs" / env.slug / method / f"seed{seed}"
     overrides = {**config.train, **config.method_overrides.get(method, {})}
-    evaluate_kwargs = {"k": 5, "test_fraction": 0.2, "split_seed": 0, **config.evaluate}
+    evaluate_kwargs = config.evaluate.model_dump()
     key = _fingerprint({"method": method, "seed": seed, "overrides": overrides, "evaluate": evaluate_kwargs,
                         "dataset": dataset.meta["checksums"]})
     key_file, metrics_file = run_dir / KEY_FILE, run_dir / "metrics.json"
@@ -65,8 +65,7 @@ def run_one(config: BenchmarkConfig, dataset: Dataset, env: EnvEntry, method: st
     train(method, dataset, run_dir, overrides=overrides, seed=seed, device=config.device,
           test_fraction=evaluate_kwargs["test_fraction"], split_seed=evaluate_kwargs["split_seed"],
           overwrite=True, progress=progress)
-    metrics = evaluate(run_dir, dataset, k=evaluate_kwargs["k"], test_fraction=evaluate_kwargs["test_fraction"],
-                       split_seed=evaluate_kwargs["split_seed"])
+    metrics = evaluate_run(run_dir, dataset, **evaluate_kwargs)
     write_json_atomic(metrics_file, metrics)
     write_json_atomic(key_file, {"key": key})
     return metrics, False

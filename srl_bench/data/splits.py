@@ -6,6 +6,9 @@ import numpy as np
 
 from srl_bench.errors import SrlBenchError
 
+TEST_FRACTION = 0.2  # default share of a dataset's episodes held out for scoring
+SPLIT_SEED = 0  # default seed of that split (training and evaluation use the same one)
+
 
 def split_episodes(n_episodes: int, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Split episode ids ``0..n_episodes-1`` into (train, test), both sorted, test non-empty.
@@ -13,7 +16,7 @@ def split_episodes(n_episodes: int, test_fraction: float, seed: int) -> tuple[np
     The same ``(n_episodes, test_fraction, seed)`` always gives the same split.
     """
     if not 0.0 < test_fraction < 1.0:
-        raise SrlBenchError(f"the test fraction must be between 0 and 1, got {test_fraction}")
+        raise SrlBenchError(f"the held-out fraction must be between 0 and 1 (exclusive), got {test_fraction}")
     if n_episodes < 2:
         raise SrlBenchError(f"a split by episode needs at least 2 episodes, the dataset has {n_episodes}")
     n_test = min(max(1, int(round(n_episodes * test_fraction))), n_episodes - 1)

@@ -58,7 +58,10 @@ def knn_indices(s: np.ndarray, k: int, tie_seed: int = 0) -> np.ndarray:
     return idx[~is_self].reshape(n, k)
 
 
-def knn_mse(s: np.ndarray, g: np.ndarray, k: int = 5) -> float:
+KNN_K = 5  # default number of neighbours of KNN-MSE
+
+
+def knn_mse(s: np.ndarray, g: np.ndarray, k: int = KNN_K) -> float:
     """1/(N·k) Σ_i Σ_{j ∈ KNN(i)} ‖g_j − g_i‖², neighbours found in the learned state space."""
     g = np.asarray(g, dtype=np.float64)
     neighbours = knn_indices(s, k)

@@ -1,17 +1,16 @@
-"""Score any encoder on a dataset's held-out episodes (``specs/metrics.md``)."""
+"""Score any encoder on a dataset's held-out episodes (``docs/metrics.md``)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from srl_bench.data import Dataset, load_dataset, split_episodes
+from srl_bench.data import SPLIT_SEED, TEST_FRACTION, Dataset, load_dataset, split_episodes
 from srl_bench.encoder import EncoderLike, encode_images
 from srl_bench.errors import SrlBenchError
-from srl_bench.metrics.core import gtc, knn_mse, linear_probe_r2, mlp_probe_r2, standardise
+from srl_bench.metrics.core import KNN_K, gtc, knn_mse, linear_probe_r2, mlp_probe_r2, standardise
 
 # metric name -> True when higher is better (used by tables and leaderboards)
 HIGHER_IS_BETTER = {"knn_mse": False, "knn_mse_raw": False, "knn_mse_ratio": False, "gtc_mean": True,
@@ -34,11 +33,11 @@ def encode_rows(encoder: EncoderLike, dataset: Dataset, rows: np.ndarray, batch_
 
 
 def evaluate(
-    encoder: EncoderLike | str | Path,
+    encoder: EncoderLike,
     dataset: Dataset | str | Path,
-    k: int = 5,
-    test_fraction: float = 0.2,
-    split_seed: int = 0,
+    k: int = KNN_K,
+    test_fraction: float = TEST_FRACTION,
+    split_seed: int = SPLIT_SEED,
     test_episodes: list[int] | np.ndarray | None = None,
     whole_dataset: bool = False,
     mlp_probe: bool = False,
@@ -48,23 +47,18 @@ def evaluate(
     (and, with ``mlp_probe=True``, a small MLP probe's R²).
 
     ``encoder`` is an ``srl_bench.Encoder``, any ``torch.nn.Module`` mapping uint8 N×H×W×C images to
-    states, a plain callable doing the same on NumPy arrays, or a run directory. KNN-MSE and GTC are
-    computed on the held-out test episodes (the whole dataset with ``whole_dataset=True``, the S-RL
-    Toolbox's historical setting); the probe is always fitted on the other episodes and scored on the
-    test episodes. When a run directory is scored on the dataset it was trained on, its own held-out
-    episodes are used, so the scores are truly out-of-sample.
+    states, or a plain callable doing the same on NumPy arrays (``srl_bench.evaluate`` also takes a run
+    directory, and then keeps to the run's own held-out episodes). KNN-MSE and GTC are computed on the held-out
+    test episodes (``test_episodes``, else a seeded split by ``test_fraction``; the whole dataset with
+    ``whole_dataset=True``, the S-RL Toolbox's historical setting); the probe is always fitted on the
+    other episodes and scored on the test episodes.
     """
+    if isinstance(encoder, (str, Path)):
+        raise SrlBenchError(f"srl_bench.metrics.evaluate takes an encoder; score the run directory {encoder} "
+                            "with srl_bench.evaluate")
     if k < 1:
         raise SrlBenchError(f"k must be at least 1, got {k}")
     data = dataset if isinstance(dataset, Dataset) else load_dataset(dataset)
-    if isinstance(encoder, (str, Path)):
-        from srl_bench.runs import load_run, read_run_config
-
-        run_config = read_run_config(encoder)
-        run_dataset = json.loads((Path(encoder) / "dataset.json").read_text())
-        if test_episodes is None and run_dataset.get("checksums") == data.meta.get("checksums"):
-            test_episodes = run_config["split"]["test_episodes"]
-        encoder = load_run(encoder)
 
     if test_episodes is not None:
         test_eps = np.asarray(sorted(set(int(e) for e in test_episodes)))
