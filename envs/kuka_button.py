@@ -34,19 +34,52 @@ The task's rules, state and differences from its original specification: ``docs/
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import math
 import os
 import sys
 from importlib import resources
-from typing import Any
+from typing import Any, Iterator
 
 import gymnasium as gym
 import numpy as np
-import pybullet
-import pybullet_data
 from gymnasium import spaces
-from pybullet_utils import bullet_client
+
+
+@contextlib.contextmanager
+def _silenced(fd: int) -> Iterator[None]:
+    """Send what C code writes to file descriptor ``fd`` (1 stdout, 2 stderr) to /dev/null meanwhile.
+
+    PyBullet prints banners with C ``printf`` (``pybullet build time`` on import, ``argv[0]=`` on
+    connect), which Python's own redirection cannot catch; where the descriptor cannot be duplicated
+    (no real stdout/stderr), nothing is silenced.
+    """
+    stream = sys.stdout if fd == 1 else sys.stderr
+    try:
+        stream.flush()
+        saved = os.dup(fd)
+    except (OSError, ValueError, AttributeError):
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+        yield
+        try:
+            ctypes.CDLL(None).fflush(None)  # push C-buffered lines out while they go nowhere
+        except (OSError, AttributeError, TypeError):
+            pass
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+        os.close(devnull)
+
+
+with _silenced(1), _silenced(2):
+    import pybullet
+    import pybullet_data
+    from pybullet_utils import bullet_client
 
 from srl_bench.envs._common import FrameEnv, image_space, parse_image_size
 
@@ -101,29 +134,9 @@ def _button_urdf_path() -> str:
 
 
 def _connect_direct() -> bullet_client.BulletClient:
-    """A new DIRECT-mode PyBullet client, without the ``argv[0]=`` line PyBullet prints to stdout.
-
-    The line comes from C ``printf``, so it is silenced at the file-descriptor level; where that is
-    not possible (no real stdout), the client is connected as is.
-    """
-    try:
-        sys.stdout.flush()
-        saved_stdout = os.dup(1)
-    except (OSError, ValueError, AttributeError):
+    """A new DIRECT-mode PyBullet client, without the ``argv[0]=`` line PyBullet prints to stdout."""
+    with _silenced(1):
         return bullet_client.BulletClient(connection_mode=pybullet.DIRECT)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 1)
-        client = bullet_client.BulletClient(connection_mode=pybullet.DIRECT)
-        try:
-            ctypes.CDLL(None).fflush(None)  # push the C-buffered line out while it goes nowhere
-        except (OSError, AttributeError, TypeError):
-            pass
-    finally:
-        os.dup2(saved_stdout, 1)
-        os.close(saved_stdout)
-        os.close(devnull)
-    return client
 
 
 class KukaButtonEnv(FrameEnv):
