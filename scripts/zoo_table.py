@@ -51,7 +51,7 @@ def _init_worker(threads: int) -> None:
 def run_job(job: dict[str, Any]) -> list[dict[str, Any]]:
     """Train (unless already done), evaluate and return one CSV row per scored representation."""
     from srl_bench.data import load_dataset
-    from srl_bench.metrics import evaluate
+    from srl_bench import evaluate, evaluate_run
     from srl_bench.methods import get_method
     from srl_bench.report import write_json_atomic
     from srl_bench.runs import load_run, read_run_config

@@ -70,6 +70,33 @@ class Encoder(nn.Module):
         return np.concatenate(out) if out else np.zeros((0, self.state_dim), np.float32)
 
 
+def gaussian_posterior(features: torch.Tensor, state_dim: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Split an encoder's ``2 * state_dim`` outputs into (mean, log-variance); the mean is the state."""
+    if features.shape[1] != 2 * state_dim:
+        raise ValueError(f"a Gaussian posterior needs 2 × {state_dim} encoder outputs, this encoder gives "
+                         f"{features.shape[1]}; build it with out_dim = 2 * state_dim")
+    return features[:, :state_dim], features[:, state_dim:]
+
+
+class FeatureEncoder(Encoder):
+    """An encoder whose network gives ``out_dim >= state_dim`` features: the state is the first
+    ``state_dim`` of them, and with ``out_dim = 2 * state_dim`` they are a Gaussian posterior.
+
+    Subclasses implement ``features(x)`` only.
+    """
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The network's full output (``out_dim`` values per input)."""
+        raise NotImplementedError
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        return self.features(x)[:, : self.state_dim]
+
+    def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(mean, log-variance) of a diagonal Gaussian over the state; needs ``out_dim = 2 * state_dim``."""
+        return gaussian_posterior(self.features(x), self.state_dim)
+
+
 EncoderLike = Union[nn.Module, Callable[[np.ndarray], np.ndarray]]
 
 

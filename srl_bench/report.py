@@ -1,32 +1,12 @@
-"""Small output helpers: atomic JSON files and readable metric tables."""
+"""Small output helpers: atomic JSON/text files (from ``srl_bench.publish``) and readable metric tables."""
 
 from __future__ import annotations
 
-import json
-import os
-from pathlib import Path
 from typing import Any
 
+from srl_bench.publish import write_json_atomic, write_text_atomic
 
-def write_json_atomic(path: str | Path, payload: Any) -> Path:
-    """Write JSON to a temporary name beside ``path``, then rename, so no half-written file remains."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "w") as handle:
-        json.dump(payload, handle, indent=2)
-    os.replace(tmp, path)
-    return path
-
-
-def write_text_atomic(path: str | Path, text: str) -> Path:
-    """Write text to a temporary name beside ``path``, then rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-    return path
+__all__ = ["format_metrics", "write_json_atomic", "write_text_atomic"]
 
 
 def format_metrics(metrics: dict[str, Any]) -> str:

@@ -24,11 +24,12 @@ import torch
 from tqdm.auto import tqdm
 
 from srl_bench import __version__
-from srl_bench.data import Dataset, load_dataset, split_episodes
+from srl_bench.data import SPLIT_SEED, TEST_FRACTION, Dataset, load_dataset, split_episodes
 from srl_bench.errors import SrlBenchError
 from srl_bench.losses import Batch
 from srl_bench.methods import DataContext, SRLModel, get_method
-from srl_bench.runs import RUN_FORMAT, RunWriter, resolve_device
+from srl_bench.device import resolve_device
+from srl_bench.runs import RUN_FORMAT, RunWriter
 
 IN_MEMORY_LIMIT = 2 << 30  # datasets smaller than this are read into RAM for training; larger stay mapped
 
@@ -100,12 +101,13 @@ def train(
     config_file: str | Path | None = None,
     seed: int = 0,
     device: str = "auto",
-    test_fraction: float = 0.2,
-    split_seed: int = 0,
+    test_fraction: float = TEST_FRACTION,
+    split_seed: int = SPLIT_SEED,
     overwrite: bool = False,
     progress: bool = True,
 ) -> Path:
     """Train ``method`` on a dataset and write a run directory at ``out``; returns its path."""
+    writer = RunWriter(out, overwrite=overwrite)  # checks the output path before any work
     dataset = data if isinstance(data, Dataset) else load_dataset(data)
     spec = get_method(method)
     config = spec.make_config(overrides, config_file)
@@ -147,7 +149,7 @@ def train(
     if len(val_rows) > max_val:
         val_rows = np.sort(rng.choice(val_rows, max_val, replace=False))
 
-    writer = RunWriter(out, overwrite=overwrite)
+    writer.begin()
     try:
         started = time.perf_counter()
         if spec.fit is not None:

@@ -77,7 +77,7 @@ def test_verify_detects_changed_bytes(tmp_path: Path, cartpole_data: Path) -> No
     with open(copy / "rewards.npy", "r+b") as handle:
         handle.seek(-1, 2)
         handle.write(b"\x7f")
-    with pytest.raises(SrlBenchError, match="checksum"):
+    with pytest.raises(SrlBenchError, match=r"rewards\.npy does not match its checksum"):
         load_dataset(copy).verify()
 
 
@@ -87,12 +87,20 @@ def test_truncated_dataset_is_a_clear_error(tmp_path: Path, cartpole_data: Path)
     size = (copy / "observations.npy").stat().st_size
     with open(copy / "observations.npy", "r+b") as handle:
         handle.truncate(size // 2)
-    with pytest.raises(SrlBenchError, match="truncated or corrupt"):
+    with pytest.raises(SrlBenchError, match=r"observations\.npy is truncated or corrupt"):
         load_dataset(copy)
 
 
-@pytest.mark.parametrize("damage", ["missing_dir", "no_meta", "missing_array", "bad_json"])
-def test_broken_dataset_is_a_clear_error(tmp_path: Path, cartpole_data: Path, damage: str) -> None:
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        ("missing_dir", r"dataset .*copy does not exist; make one with `srl-bench generate`"),
+        ("no_meta", r"copy is not a dataset \(no meta\.json\)"),
+        ("missing_array", r"copy is incomplete: states\.npy is missing"),
+        ("bad_json", r"meta\.json is not valid JSON"),
+    ],
+)
+def test_broken_dataset_is_a_clear_error(tmp_path: Path, cartpole_data: Path, damage: str, message: str) -> None:
     copy = tmp_path / "copy"
     if damage != "missing_dir":
         shutil.copytree(cartpole_data, copy)
@@ -102,7 +110,7 @@ def test_broken_dataset_is_a_clear_error(tmp_path: Path, cartpole_data: Path, da
         (copy / "states.npy").unlink()
     elif damage == "bad_json":
         (copy / "meta.json").write_text("{not json")
-    with pytest.raises(SrlBenchError, match="dataset|meta.json|missing"):
+    with pytest.raises(SrlBenchError, match=message):
         load_dataset(copy)
 
 
@@ -119,7 +127,7 @@ def test_failed_generation_leaves_nothing(tmp_path: Path) -> None:
 
 def test_existing_output_is_not_overwritten_by_default(tmp_path: Path) -> None:
     out = generate_dataset("srl/CartPole-v0", 2, tmp_path / "d", image_size=16, max_steps=5, progress=False)
-    with pytest.raises(SrlBenchError, match="already exists"):
+    with pytest.raises(SrlBenchError, match="already exists; choose another --out or pass --overwrite"):
         generate_dataset("srl/CartPole-v0", 2, out, image_size=16, max_steps=5, progress=False)
     generate_dataset("srl/CartPole-v0", 3, out, image_size=16, max_steps=5, overwrite=True, progress=False)
     assert load_dataset(out).n_episodes == 3

@@ -15,7 +15,7 @@ from srl_bench.data import load_dataset
 from srl_bench.errors import SrlBenchError
 from srl_bench.methods import METHODS, DataContext, get_method
 from srl_bench.methods.base import split_state
-from srl_bench.metrics import evaluate
+from srl_bench import evaluate
 from srl_bench.runs import load_model, load_run
 from srl_bench.train import BatchLoader, train, window_starts
 

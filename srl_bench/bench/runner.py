@@ -110,7 +110,7 @@ def run_benchmark(config_path: str | Path, out_dir: str | Path | None = None, wo
         f"Produced by `{command}` ({elapsed / 60:.1f} min on this machine"
         + (f", {reused} of {len(records)} runs reused from {work}" if reused else "") + "). Metrics on held-out episodes "
         f"(docs/metrics.md); mean over seeds with a 95% stratified-bootstrap interval [low, high] "
-        f"(rliable); `seeds` counts them. Datasets:",
+        f"(rliable); `seeds` counts them; rows sorted by probe_linear_r2, best first. Datasets:",
         "",
         *[_describe_env(e) for e in config.envs],
         "",

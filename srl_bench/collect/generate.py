@@ -121,6 +121,7 @@ def generate_dataset(
         raise SrlBenchError(f"--workers must be at least 1, got {workers}")
     if max_steps is not None and max_steps < 1:
         raise SrlBenchError(f"--max-steps must be at least 1, got {max_steps}")
+    writer = DatasetWriter(out_dir, overwrite=overwrite)  # checks the output path before any work
     env_kwargs = {"image_size": image_size, **(env_kwargs or {})}
     probe = make_env(env_id, **env_kwargs)  # validates the id and kwargs before any work starts
     make_policy(policy, probe, 0)
@@ -135,7 +136,7 @@ def generate_dataset(
         "max_steps": max_steps,
     }
     bar = tqdm(total=n_episodes, desc=f"generate {env_id}", unit="ep", disable=not progress)
-    with DatasetWriter(out_dir, overwrite=overwrite) as writer:
+    with writer:
         if workers == 1:
             for episode in range(n_episodes):
                 writer.add_episode(run_episode(probe, policy, seed, episode, max_steps))

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from srl_bench.errors import SrlBenchError
+from srl_bench.publish import Publisher
 
 FORMAT_VERSION = 1
 META_FILE = "meta.json"
@@ -42,26 +42,30 @@ class DatasetWriter:
     """Streams episodes to a temporary directory, then publishes it atomically with ``close``.
 
     Arrays are appended as raw bytes while episodes arrive (memory stays bounded by one episode),
-    then each is turned into a ``.npy`` file. Nothing appears at ``out_dir`` unless ``close``
-    succeeds; ``abort`` (or an exception inside a ``with`` block) removes the temporary directory.
+    then each is turned into a ``.npy`` file. Construction only checks ``out_dir`` (see
+    ``srl_bench.publish``); the temporary directory appears on entering the ``with`` block (or
+    ``begin``). Nothing appears at ``out_dir`` unless ``close`` succeeds, and an existing dataset
+    there is replaced only then; ``abort`` (or an exception inside the ``with`` block, Ctrl-C
+    included) removes the temporary directory and keeps the old dataset.
     """
 
     def __init__(self, out_dir: str | Path, overwrite: bool = False) -> None:
-        self.out_dir = Path(out_dir)
-        if self.out_dir.exists() and not overwrite:
-            raise SrlBenchError(f"{self.out_dir} already exists; choose another --out or pass --overwrite")
-        self.tmp_dir = self.out_dir.parent / f".{self.out_dir.name}.tmp-{os.getpid()}"
-        if self.tmp_dir.exists():
-            shutil.rmtree(self.tmp_dir)
-        self.tmp_dir.mkdir(parents=True)
+        self._publisher = Publisher(out_dir, "dataset", overwrite=overwrite)
+        self.out_dir = self._publisher.out_dir
+        self.tmp_dir = self._publisher.tmp_dir
         self._files: dict[str, Any] = {}
         self._specs: dict[str, tuple[np.dtype, tuple[int, ...]]] = {}
         self.n_frames = 0
         self.n_episodes = 0
         self.episode_lengths: list[int] = []
 
-    def __enter__(self) -> "DatasetWriter":
+    def begin(self) -> "DatasetWriter":
+        """Create the temporary directory the episodes stream into."""
+        self._publisher.begin()
         return self
+
+    def __enter__(self) -> "DatasetWriter":
+        return self.begin()
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is not None:
@@ -69,6 +73,8 @@ class DatasetWriter:
 
     def add_episode(self, arrays: dict[str, np.ndarray]) -> None:
         """Append one episode: a dict of the arrays in ``ARRAY_NAMES``, all of the same length."""
+        if not self._publisher.begun:
+            raise RuntimeError("DatasetWriter.add_episode needs begin() (or a with block) first")
         lengths = {len(arrays[name]) for name in ARRAY_NAMES}
         if len(lengths) != 1:
             raise ValueError(f"episode arrays differ in length: { {k: len(arrays[k]) for k in ARRAY_NAMES} }")
@@ -107,16 +113,13 @@ class DatasetWriter:
                 "n_episodes": self.n_episodes, "checksums": checksums}
         with open(self.tmp_dir / META_FILE, "w") as handle:
             json.dump(meta, handle, indent=2)
-        if self.out_dir.exists():
-            shutil.rmtree(self.out_dir)
-        os.replace(self.tmp_dir, self.out_dir)
-        return self.out_dir
+        return self._publisher.publish()
 
     def abort(self) -> None:
-        """Drop everything written so far."""
+        """Drop everything written so far; an existing dataset at ``out_dir`` stays as it was."""
         for handle in self._files.values():
             handle.close()
-        shutil.rmtree(self.tmp_dir, ignore_errors=True)
+        self._publisher.abort()
 
 
 @dataclass

@@ -7,7 +7,11 @@ import torch.nn.functional as F
 
 
 def action_features(actions: torch.Tensor, discrete: bool, action_dim: int) -> torch.Tensor:
-    """Actions as network inputs: one-hot vectors for discrete actions, float vectors for continuous ones."""
+    """Actions as network inputs: one-hot vectors for discrete actions, float vectors for continuous ones.
+
+    The one action encoder of srl-bench: loss heads, World Models' recurrent model and the RL wrapper
+    that feeds a recurrent encoder all use it, so an action means the same to each of them.
+    """
     if discrete:
         return F.one_hot(actions.long().reshape(-1), action_dim).float()
     return actions.float().reshape(len(actions), -1)

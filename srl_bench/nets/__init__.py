@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from srl_bench.encoder import Encoder
+from srl_bench.encoder import Encoder, FeatureEncoder, gaussian_posterior
 from srl_bench.nets.conv import BACKBONES, ConvDecoder, ConvEncoder, conv_backbone
 from srl_bench.nets.mlp import MLPEncoder, mlp
 from srl_bench.nets.spatial import SpatialSoftArgmax, SpatialSoftmaxEncoder
@@ -23,5 +23,5 @@ def make_encoder(backbone: str, image_shape: tuple[int, ...], state_dim: int, ou
     raise ValueError(f"unknown backbone {backbone!r}; choose one of: {', '.join(ENCODER_BACKBONES)}")
 
 
-__all__ = ["BACKBONES", "ENCODER_BACKBONES", "ConvDecoder", "ConvEncoder", "MLPEncoder", "SpatialSoftArgmax",
-           "SpatialSoftmaxEncoder", "conv_backbone", "make_encoder", "mlp"]
+__all__ = ["BACKBONES", "ENCODER_BACKBONES", "ConvDecoder", "ConvEncoder", "FeatureEncoder", "MLPEncoder",
+           "SpatialSoftArgmax", "SpatialSoftmaxEncoder", "conv_backbone", "gaussian_posterior", "make_encoder", "mlp"]

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from srl_bench.encoder import Encoder
+from srl_bench.encoder import FeatureEncoder, gaussian_posterior  # noqa: F401  (gaussian_posterior re-exported)
 
 # channels of the stride-2 convolutions: "small" suits 64×64; "deep" adds capacity and a 3×3 layer each
 BACKBONES = {"small": (32, 64, 64, 128), "deep": (32, 64, 128, 256)}
@@ -34,7 +34,7 @@ def conv_output_size(backbone: nn.Module, image_shape: tuple[int, int, int]) -> 
         return int(backbone(torch.zeros(1, channels, height, width)).shape[1])
 
 
-class ConvEncoder(Encoder):
+class ConvEncoder(FeatureEncoder):
     """CNN backbone + linear head to ``state_dim`` (``out_dim`` may be larger, e.g. mean and log-variance)."""
 
     def __init__(self, image_shape: tuple[int, int, int], state_dim: int, backbone: str = "small",
@@ -47,21 +47,6 @@ class ConvEncoder(Encoder):
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """The head's full output (``out_dim`` values per image)."""
         return self.head(self.backbone(x))
-
-    def embed(self, x: torch.Tensor) -> torch.Tensor:
-        return self.features(x)[:, : self.state_dim]
-
-    def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(mean, log-variance) of a diagonal Gaussian over the state; needs ``out_dim = 2 * state_dim``."""
-        return gaussian_posterior(self.features(x), self.state_dim)
-
-
-def gaussian_posterior(features: torch.Tensor, state_dim: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Split an encoder's ``2 * state_dim`` outputs into (mean, log-variance); the mean is the state."""
-    if features.shape[1] != 2 * state_dim:
-        raise ValueError(f"a Gaussian posterior needs 2 × {state_dim} encoder outputs, this encoder gives "
-                         f"{features.shape[1]}; build it with out_dim = 2 * state_dim")
-    return features[:, :state_dim], features[:, state_dim:]
 
 
 class ConvDecoder(nn.Module):

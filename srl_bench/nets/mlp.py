@@ -6,8 +6,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from srl_bench.encoder import Encoder
-from srl_bench.nets.conv import gaussian_posterior
+from srl_bench.encoder import FeatureEncoder
 
 
 def mlp(in_dim: int, out_dim: int, hidden: tuple[int, ...] = (64, 64), activation: type[nn.Module] = nn.ReLU) -> nn.Sequential:
@@ -21,7 +20,7 @@ def mlp(in_dim: int, out_dim: int, hidden: tuple[int, ...] = (64, 64), activatio
     return nn.Sequential(*layers)
 
 
-class MLPEncoder(Encoder):
+class MLPEncoder(FeatureEncoder):
     """An MLP on the flattened input: for vector observations, or images small enough to flatten.
 
     Images follow the usual convention (uint8 N×H×W×C, scaled to [0, 1] by ``preprocess``); a batch of
@@ -43,10 +42,3 @@ class MLPEncoder(Encoder):
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """The network's full output (``out_dim`` values per input)."""
         return self.net(x.flatten(1))
-
-    def embed(self, x: torch.Tensor) -> torch.Tensor:
-        return self.features(x)[:, : self.state_dim]
-
-    def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(mean, log-variance) of a diagonal Gaussian over the state; needs ``out_dim = 2 * state_dim``."""
-        return gaussian_posterior(self.features(x), self.state_dim)
