@@ -6,11 +6,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 import torch
 
 import srl_bench
 from srl_bench.errors import SrlBenchError
-from srl_bench.metrics import gtc, knn_indices, knn_mse, linear_probe_r2, standardise
+from srl_bench.metrics import gtc, knn_mse, knn_sq_errors, linear_probe_r2, standardise
 
 
 def test_knn_mse_hand_computed() -> None:
@@ -31,17 +34,84 @@ def test_knn_mse_perfect_and_random() -> None:
     assert ratio == pytest.approx(1.0, abs=0.05)
 
 
-def test_knn_ties_and_duplicates_do_not_crash_or_flatter() -> None:
-    g = np.linspace(0, 1, 300)[:, None]  # time-ordered, like a dataset
-    s = np.zeros((300, 2))  # a collapsed encoder: every state identical
-    neighbours = knn_indices(s, k=5)
-    assert neighbours.shape == (300, 5)
-    assert not (neighbours == np.arange(300)[:, None]).any()
-    g_std, _ = standardise(g)
-    # ties are broken at random, not by row order, so a constant encoder scores like chance (≈ 1)
-    assert knn_mse(s, g_std, k=5) / 2 > 0.6
+def _pairwise_mean(g: np.ndarray) -> float:
+    """The mean of ‖g_j − g_i‖² over ordered pairs i ≠ j: what a uniformly random neighbour gives."""
+    d = ((g[:, None, :] - g[None, :, :]) ** 2).sum(axis=2)
+    return float(d.sum() / (len(g) * (len(g) - 1)))
+
+
+def _reference_knn_mse(s: np.ndarray, g: np.ndarray, k: int) -> float:
+    """Independent brute force for states without ties: sort each row's distances."""
+    d = ((s[:, None, :] - s[None, :, :]) ** 2).sum(axis=2)
+    np.fill_diagonal(d, np.inf)
+    neighbours = np.argsort(d, axis=1, kind="stable")[:, :k]
+    return float(((g[neighbours] - g[:, None, :]) ** 2).sum(axis=2).mean())
+
+
+def test_a_collapsed_encoder_scores_chance_on_any_dataset() -> None:
+    for n, seed in ((60, 0), (300, 1), (1000, 2)):
+        g = np.cumsum(np.random.default_rng(seed).standard_normal((n, 3)), axis=0)  # time-ordered, like a dataset
+        g_std, _ = standardise(g)
+        ratio = knn_mse(np.zeros((n, 2)), g_std, k=5) / (2 * 3)
+        assert ratio == pytest.approx(n / (n - 1), rel=1e-9)  # exactly chance: 1.00 up to N/(N−1)
+        assert abs(ratio - 1.0) <= 0.02
     with pytest.raises(SrlBenchError, match="more than 5 frames"):
-        knn_mse(s[:5], g[:5], k=5)
+        knn_mse(np.zeros((5, 2)), g[:5], k=5)
+
+
+STATES = st.integers(min_value=6, max_value=40).flatmap(lambda n: st.tuples(
+    arrays(np.float64, (n, 2), elements=st.floats(-100, 100, allow_nan=False)),
+    arrays(np.float64, (n, 2), elements=st.floats(-10, 10, allow_nan=False)),
+    st.integers(min_value=1, max_value=5),
+))
+
+
+@settings(max_examples=60, deadline=None)
+@given(STATES, st.randoms(use_true_random=False))
+def test_knn_mse_does_not_depend_on_row_order(case, rnd) -> None:
+    s, g, k = case
+    order = np.array(rnd.sample(range(len(s)), len(s)))
+    assert knn_mse(s[order], g[order], k) == pytest.approx(knn_mse(s, g, k), rel=1e-9, abs=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(STATES, st.sampled_from([1e-6, 1.0, 1e6, 1e150]))
+def test_knn_mse_is_scale_free_and_bounded(case, scale: float) -> None:
+    s, g, k = case
+    value = knn_mse(s * scale, g, k)
+    assert np.isfinite(value) and value == pytest.approx(knn_mse(s, g, k), rel=1e-6, abs=1e-9)
+    d = ((g[:, None, :] - g[None, :, :]) ** 2).sum(axis=2)
+    assert -1e-9 <= value <= d.max() + 1e-9
+
+
+@settings(max_examples=40, deadline=None)
+@given(arrays(np.float64, (30, 3), elements=st.floats(-10, 10, allow_nan=False)), st.integers(1, 4))
+def test_duplicated_frames_are_each_others_neighbours(g, k) -> None:
+    states = np.repeat(np.arange(30.0)[:, None] * 10, k + 1, axis=0)  # every state seen k + 1 times
+    truth = np.repeat(g, k + 1, axis=0)
+    assert knn_mse(states, truth, k) == pytest.approx(0.0, abs=1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(arrays(np.float64, (12, 2), elements=st.floats(-10, 10, allow_nan=False)),
+       arrays(np.float64, (12, 1), elements=st.floats(-10, 10, allow_nan=False)))
+def test_when_n_is_k_plus_one_every_other_frame_is_a_neighbour(g, s) -> None:
+    assert knn_mse(s, g, k=11) == pytest.approx(_pairwise_mean(g), rel=1e-9, abs=1e-9)
+
+
+def test_matches_an_independent_brute_force_without_ties() -> None:
+    rng = np.random.default_rng(3)
+    for dims in (1, 2, 8):
+        s, g = rng.standard_normal((400, dims)), rng.standard_normal((400, 3))
+        assert knn_mse(s, g, k=5) == pytest.approx(_reference_knn_mse(s, g, 5), rel=1e-12)
+
+
+def test_ties_count_by_their_expectation() -> None:
+    # query 0 at the origin: frame 1 strictly closest, frames 2 and 3 tie for the second place
+    s = np.array([[0.0], [1.0], [2.0], [-2.0], [10.0], [20.0]])
+    g = np.array([[0.0], [1.0], [2.0], [4.0], [0.0], [0.0]])
+    errors = knn_sq_errors(s, [g], k=2)[0]
+    assert errors[0] == pytest.approx((1.0 + 0.5 * 4.0 + 0.5 * 16.0) / 2)
 
 
 def test_standardise_drops_constant_dims() -> None:

@@ -10,7 +10,7 @@ import numpy as np
 from srl_bench.data import SPLIT_SEED, TEST_FRACTION, Dataset, load_dataset, split_episodes
 from srl_bench.encoder import EncoderLike, encode_images
 from srl_bench.errors import SrlBenchError
-from srl_bench.metrics.core import KNN_K, gtc, knn_mse, linear_probe_r2, mlp_probe_r2, standardise
+from srl_bench.metrics.core import KNN_K, gtc, knn_sq_errors, linear_probe_r2, mlp_probe_r2, standardise
 
 # metric name -> True when higher is better (used by tables and leaderboards)
 HIGHER_IS_BETTER = {"knn_mse": False, "knn_mse_raw": False, "knn_mse_ratio": False, "gtc_mean": True,
@@ -93,7 +93,8 @@ def evaluate(
     kept_names = [n for n, d in zip(names, dropped) if not d]
     if not kept_names:
         raise SrlBenchError("every ground-truth dimension is constant on the evaluation episodes; nothing to score")
-    knn_std = knn_mse(s_eval, g_std, k)
+    errors_std, errors_raw = knn_sq_errors(s_eval, [g_std, g_eval], k)  # one neighbour search for both
+    knn_std = float(errors_std.mean())
     gtc_per_dim = gtc(s_eval, g_eval)
     r2 = linear_probe_r2(s_train, g_train, s_test, g_test)
     probe_kept = ~np.isnan(r2)
@@ -104,7 +105,7 @@ def evaluate(
                  "probe_mlp_r2_per_dim": {n: float(v) for n, v in zip(names, r2_mlp) if not np.isnan(v)}}
     return {
         "knn_mse": knn_std,
-        "knn_mse_raw": knn_mse(s_eval, g_eval, k),
+        "knn_mse_raw": float(errors_raw.mean()),
         "knn_mse_ratio": knn_std / (2 * len(kept_names)),
         "gtc_mean": float(np.nanmean(gtc_per_dim)),
         "probe_linear_r2": float(r2[probe_kept].mean()),
