@@ -166,9 +166,18 @@ def test_info_nce_by_hand() -> None:
 
 
 def test_random_shift_translates_whole_images() -> None:
-    images = torch.arange(2 * 1 * 6 * 6, dtype=torch.float32).reshape(2, 1, 6, 6)
+    torch.manual_seed(0)
+    images = torch.arange(16 * 2 * 6 * 6, dtype=torch.float32).reshape(16, 2, 6, 6)
     shifted = random_shift(images, 2)
     assert shifted.shape == images.shape
+    padded = torch.nn.functional.pad(images, (2, 2, 2, 2), mode="replicate")
+    offsets = []
+    for i in range(len(images)):  # each image, all its channels, is one crop of its padded self
+        found = [(dy, dx) for dy in range(5) for dx in range(5)
+                 if torch.equal(shifted[i], padded[i, :, dy : dy + 6, dx : dx + 6])]
+        assert len(found) == 1, i
+        offsets.append(found[0])
+    assert len(set(offsets)) > 1  # each image draws its own offset
     assert random_shift(images, 0) is images
 
 

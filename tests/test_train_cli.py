@@ -83,7 +83,15 @@ def test_cli_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert main(["evaluate", str(run), "--data", str(data)]) == 0
     assert "probe_linear_r2" in capsys.readouterr().out
     metrics = json.loads((run / "metrics.json").read_text())
-    assert metrics["state_dim"] == 2 and -10 < metrics["probe_linear_r2"] <= 1
+    assert metrics["state_dim"] == 2
+    # scored on exactly the run's held-out episodes, every one of their frames, per true dimension
+    test_episodes = json.loads((run / "config.json").read_text())["split"]["test_episodes"]
+    assert metrics["split"]["test_episodes"] == test_episodes
+    dataset = srl_bench.load_dataset(data)
+    assert metrics["n_eval_frames"] == len(dataset.frames_of_episodes(np.array(test_episodes)))
+    per_dim = metrics["probe_linear_r2_per_dim"]
+    assert set(per_dim) == {"cos_theta", "sin_theta", "theta_dot"}
+    assert metrics["probe_linear_r2"] == pytest.approx(np.mean(list(per_dim.values())))
 
 
 @pytest.mark.parametrize(
