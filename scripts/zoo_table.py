@@ -55,7 +55,7 @@ def run_job(job: dict[str, Any]) -> list[dict[str, Any]]:
     from srl_bench.methods import get_method
     from srl_bench.report import write_json_atomic
     from srl_bench.runs import load_run, read_run_config
-    from srl_bench.train import train
+    from srl_bench.trainer import train
 
     name, method, seed, run_dir = job["name"], job["method"], job["seed"], Path(job["run_dir"])
     dataset = load_dataset(job["data"])

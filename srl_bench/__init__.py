@@ -27,7 +27,7 @@ _LAZY = {
     "Encoder": "srl_bench.encoder",
     "load_run": "srl_bench.runs",
     "evaluate_run": "srl_bench.runs",
-    "train": "srl_bench.train",
+    "train": "srl_bench.trainer",
     "evaluate": "srl_bench.runs",
     "rl_evaluate": "srl_bench.rl",
     "SrlBenchError": "srl_bench.errors",

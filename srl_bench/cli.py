@@ -86,7 +86,7 @@ def cmd_methods(args: argparse.Namespace) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
-    from srl_bench.train import train
+    from srl_bench.trainer import train
 
     overrides = parse_assignments(args.set, "--set")
     if args.state_dim is not None:
@@ -127,7 +127,8 @@ def cmd_benchmark(args: argparse.Namespace) -> None:
 
 
 def cmd_rl(args: argparse.Namespace) -> None:
-    from srl_bench.rl.runner import format_rl, rl_evaluate
+    from srl_bench.rl.format import format_rl
+    from srl_bench.rl.runner import rl_evaluate
 
     out = Path(args.out)
     references = args.references if args.references is not None else (out.parent if out.parent.is_dir() else None)
@@ -209,13 +210,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     p.add_argument("--n-envs", type=int, default=None, help="parallel training envs (default: the config's)")
     p.add_argument("--eval-freq", type=int, default=None, help="env steps between evaluations (default: budget/10)")
-    p.add_argument("--n-eval", type=int, default=None, help="deterministic episodes per evaluation (default: 10)")
+    p.add_argument("--n-eval", type=int, default=None, help="deterministic episodes per evaluation (default: the config's)")
     p.add_argument("--normalize-state", default=None, choices=["off", "running", "fixed"],
                    help="standardise the state the agent sees: off, running statistics, or fixed after a "
                         "random-action warm-up (default: the config's)")
-    p.add_argument("--frame-stack", type=int, default=None, help="stack the last K states (default: 1)")
-    p.add_argument("--config", default=None, help="hyper-parameter YAML keyed by env id (default: configs/rl/ALGO.yaml)")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override one hyper-parameter")
+    p.add_argument("--frame-stack", type=int, default=None, help="stack the last K states (default: the config's)")
+    p.add_argument("--config", default=None,
+                   help="hyper-parameter YAML keyed by env id (default: srl_bench/configs/rl/ALGO.yaml)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one hyper-parameter (an SB3 argument or one of srl-bench's keys; repeatable)")
     p.add_argument("--env-kwarg", action="append", default=[], metavar="KEY=VALUE", help="extra env kwarg (repeatable)")
     p.add_argument("--references", default=None,
                    help="folder searched for ground_truth/random_policy rl.json (default: the parent of --out)")

@@ -17,7 +17,7 @@ from srl_bench.methods import METHODS, DataContext, get_method
 from srl_bench.methods.base import split_state
 from srl_bench import evaluate
 from srl_bench.runs import load_model, load_run
-from srl_bench.train import BatchLoader, train, window_starts
+from srl_bench.trainer import BatchLoader, train, window_starts
 
 EXPECTED_METHODS = {
     "autoencoder", "denoising_autoencoder", "vae", "forward", "inverse", "reward", "robotic_priors",
@@ -131,7 +131,7 @@ def test_split_terms_see_only_their_slice(cartpole_data: Path) -> None:
     assert terms["reward"].model[0].in_features == 4
     # the inverse loss moves only its own dimension of the state
     from srl_bench.losses import Batch
-    from srl_bench.train import BatchLoader
+    from srl_bench.trainer import BatchLoader
 
     loader = BatchLoader(dataset, torch.device("cpu"), needs_next=True)
     starts = window_starts(dataset.episode_ids, np.arange(len(dataset)), 2)[:16]
@@ -222,7 +222,7 @@ def test_pca_matches_an_exact_pca(pendulum_data: Path, tmp_path: Path) -> None:
 
 def test_training_reads_a_memory_mapped_dataset(cartpole_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Datasets above the in-RAM limit stay memory-mapped; frame and sequence batches still train."""
-    import srl_bench.train as trainer
+    import srl_bench.trainer as trainer
 
     monkeypatch.setattr(trainer, "IN_MEMORY_LIMIT", 0)
     loader = BatchLoader(load_dataset(cartpole_data), torch.device("cpu"), needs_next=True)

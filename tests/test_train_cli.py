@@ -11,7 +11,7 @@ import torch
 
 import srl_bench
 from srl_bench.cli import main
-from srl_bench.train import train
+from srl_bench.trainer import train
 
 FAST = {"epochs": 2, "batch_size": 32, "max_val_frames": 64}
 

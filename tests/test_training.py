@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 import torch
 
-import srl_bench.train as trainer
+import srl_bench.trainer as trainer
 from srl_bench.methods import METHODS, get_method
 from srl_bench.runs import load_model
-from srl_bench.train import train
+from srl_bench.trainer import train
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAINABLE = sorted(name for name, method in METHODS.items() if method.trainable and method.source != "test")
@@ -103,3 +103,63 @@ def test_a_format_1_run_still_loads(cartpole_data: Path, tmp_path: Path) -> None
     model = load_model(run)
     assert model.objective.terms["reconstruction"].noise_std == 0.1
     assert get_method("denoising_autoencoder").make_config().losses["reconstruction"].noise_std == 0.1
+
+
+def _nan_after(monkeypatch: pytest.MonkeyPatch, steps: int, term: str = "reconstruction") -> None:
+    """Make the objective's ``term`` NaN from training step ``steps`` + 1 on (validation untouched)."""
+    from srl_bench.losses import Objective
+
+    original, calls = Objective.forward, {"n": 0}
+
+    def forward(self, batch):
+        total, logged = original(self, batch)
+        if self.training:
+            calls["n"] += 1
+            if calls["n"] > steps:
+                logged = {**logged, term: float("nan"), "total": float("nan")}
+                total = total * float("nan")
+        return total, logged
+
+    monkeypatch.setattr(Objective, "forward", forward)
+
+
+def _strict_json(path: Path) -> dict:
+    def refuse(constant: str):
+        raise ValueError(f"{path} holds {constant}, which is not JSON")
+
+    return json.loads(path.read_text(), parse_constant=refuse)
+
+
+def test_divergence_keeps_the_last_good_epoch(cartpole_data: Path, tmp_path: Path, monkeypatch, capsys) -> None:
+    overrides = {"epochs": 5, "batch_size": 32, "patience": 5}
+    _nan_after(monkeypatch, 12)  # in epoch 2: the tiny dataset fills about 8 batches of 32 frames an epoch
+    run = train("autoencoder", cartpole_data, tmp_path / "ae", overrides=overrides, progress=False)
+    summary = _strict_json(run / "summary.json")
+    assert summary["stopped"] == "diverged" and summary["diverged"]["term"] == "reconstruction"
+    assert summary["diverged"]["step"] == 13 and summary["best_epoch"] >= 1
+    assert (run / "model.pt").is_file() and torch.isfinite(next(iter(load_model(run).parameters()))).all()
+    assert "training diverged: the 'reconstruction' loss became nan at step 13" in capsys.readouterr().err
+
+
+def test_divergence_before_any_good_epoch_publishes_nothing(cartpole_data: Path, tmp_path: Path, monkeypatch) -> None:
+    from srl_bench.errors import SrlBenchError
+
+    _nan_after(monkeypatch, 0)
+    with pytest.raises(SrlBenchError, match="'reconstruction' loss became nan at step 1 .*nothing was kept"):
+        train("autoencoder", cartpole_data, tmp_path / "ae", overrides={"epochs": 3}, progress=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_summary_is_strict_json_and_says_why_training_stopped(cartpole_data: Path, tmp_path: Path) -> None:
+    untrained = _strict_json(train("random", cartpole_data, tmp_path / "r", progress=False) / "summary.json")
+    assert untrained["stopped"] == "not_trained" and untrained["best_val_loss"] is None
+    capped = _strict_json(train("autoencoder", cartpole_data, tmp_path / "a", overrides={"epochs": 1},
+                                progress=False) / "summary.json")
+    assert capped["stopped"] == "epoch_cap" and capped["epochs_run"] == capped["epochs_cap"] == 1
+
+
+def test_train_stays_a_function_after_importing_the_benchmark_package() -> None:
+    import srl_bench
+    import srl_bench.bench  # noqa: F401
+
+    assert callable(srl_bench.train) and callable(srl_bench.evaluate)

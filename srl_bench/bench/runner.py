@@ -23,7 +23,7 @@ from srl_bench.data import Dataset, load_dataset
 from srl_bench.errors import SrlBenchError
 from srl_bench.report import write_json_atomic, write_text_atomic
 from srl_bench.runs import evaluate_run
-from srl_bench.train import train
+from srl_bench.trainer import train
 
 KEY_FILE = "benchmark_key.json"
 

@@ -15,7 +15,10 @@ from __future__ import annotations
 import copy
 import csv
 import io
+import math
+import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -154,11 +157,10 @@ def train(
         started = time.perf_counter()
         if spec.fit is not None:
             spec.fit(model, dataset, fit_rows, rng)
-        log_rows: list[dict[str, Any]] = []
-        best_epoch, best_val = 0, float("nan")
+        fit = FitResult()
         if spec.trainable and model.objective is not None and config.epochs > 0:
             loader = BatchLoader(dataset, torch_device, needs_next, seq_len)
-            best_epoch, best_val, log_rows = _fit(model, loader, fit_rows, val_rows, config, rng, writer, progress)
+            fit = _fit(model, loader, fit_rows, val_rows, config, rng, writer, progress)
         else:
             writer.save_weights(model)
         elapsed = time.perf_counter() - started
@@ -177,24 +179,48 @@ def train(
             "srl_bench_version": __version__,
         })
         writer.write_json("dataset.json", dataset.identity)
-        _write_log(writer.tmp_dir / "train_log.csv", log_rows)
+        _write_log(writer.tmp_dir / "train_log.csv", fit.log_rows)
         writer.write_json("summary.json", {
-            "method": method, "state_dim": state_dim, "epochs_run": len(log_rows), "best_epoch": best_epoch,
-            "best_val_loss": best_val, "train_frames": int(len(fit_rows)), "val_frames": int(len(val_rows) * seq_len),
+            "method": method, "state_dim": state_dim, "epochs_run": len(fit.log_rows), "epochs_cap": config.epochs,
+            "best_epoch": fit.best_epoch, "best_val_loss": fit.best_val, "stopped": fit.stopped,
+            "diverged": fit.divergence, "train_frames": int(len(fit_rows)), "val_frames": int(len(val_rows) * seq_len),
             "seconds": round(elapsed, 2), "parameters": int(sum(p.numel() for p in model.encoder.parameters())),
         })
+        if fit.divergence is not None:
+            print(f"srl-bench: warning: {fit.divergence['message']}; kept the weights of epoch {fit.best_epoch} "
+                  "(the run is marked as diverged in summary.json)", file=sys.stderr)
         return writer.publish()
     except BaseException:
         writer.abort()
         raise
 
 
+@dataclass
+class FitResult:
+    """How training went: the kept epoch and its validation loss, the per-epoch log, and why it stopped
+    (``not_trained``, ``patience``: validation stalled, ``epoch_cap``: the epochs ran out while it was
+    still improving, ``diverged``: a loss became NaN or infinite, described in ``divergence``)."""
+
+    best_epoch: int = 0
+    best_val: float | None = None
+    log_rows: list[dict[str, Any]] = field(default_factory=list)
+    stopped: str = "not_trained"
+    divergence: dict[str, Any] | None = None
+
+
+def _non_finite_term(logged: dict[str, float]) -> str:
+    """The first loss term whose value is NaN or infinite (``total`` if only the sum is)."""
+    return next((name for name, value in logged.items() if not math.isfinite(value)), "total")
+
+
 def _fit(model: SRLModel, loader: BatchLoader, fit_rows: np.ndarray, val_rows: np.ndarray, config, rng: np.random.Generator,
-         writer: RunWriter, progress: bool) -> tuple[int, float, list[dict[str, Any]]]:
-    """The epoch loop; returns (best epoch, best validation loss, per-epoch log rows).
+         writer: RunWriter, progress: bool) -> FitResult:
+    """The epoch loop, keeping the weights of the epoch with the lowest validation loss.
 
     ``fit_rows`` are sample starts. A batch holds ``batch_size`` frames: that many single frames, or
     ``batch_size // L`` windows of L frames; an epoch has as many batches as the training frames fill.
+    A NaN or infinite loss (training or validation) stops training: the run keeps the last good
+    epoch's weights and says where it diverged; with no good epoch yet, nothing is kept (an error).
     """
     assert model.objective is not None
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
@@ -204,6 +230,7 @@ def _fit(model: SRLModel, loader: BatchLoader, fit_rows: np.ndarray, val_rows: n
     n_batches = max(1, int(np.ceil(len(fit_rows) / (per_batch * seq_len))))
     best_val, best_epoch, best_state, stale = float("inf"), 0, None, 0
     log_rows: list[dict[str, Any]] = []
+    stopped, divergence, step = "epoch_cap", None, 0
     bar = tqdm(total=config.epochs * n_batches, desc="train", unit="batch", disable=not progress)
     for epoch in range(1, config.epochs + 1):
         model.train()
@@ -215,14 +242,27 @@ def _fit(model: SRLModel, loader: BatchLoader, fit_rows: np.ndarray, val_rows: n
             if len(rows) == 0:
                 continue
             loss, logged = model.objective(Batch(model.encoder, loader.tensors(rows), seq_len))
+            step += 1
             if not torch.isfinite(loss):
-                raise SrlBenchError(f"the loss became {float(loss)} at epoch {epoch}; lower the learning rate (lr)")
+                term = _non_finite_term(logged)
+                divergence = {"epoch": epoch, "step": step, "term": term, "value": str(logged[term]),
+                              "message": f"training diverged: the {term!r} loss became {logged[term]} at step "
+                                         f"{step} (epoch {epoch})"}
+                break
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             train_logs.append((len(rows), logged))
             bar.update()
+        if divergence is not None:
+            break
         val_log = _validate(model, loader, val_rows, per_batch) if len(val_rows) else _mean_logs(train_logs)
+        if not math.isfinite(val_log["total"]):
+            term = _non_finite_term(val_log)
+            divergence = {"epoch": epoch, "step": step, "term": term, "value": str(val_log[term]),
+                          "message": f"training diverged: the validation {term!r} loss became {val_log[term]} "
+                                     f"after step {step} (epoch {epoch})"}
+            break
         row = {"epoch": epoch, **{f"train_{k}": v for k, v in _mean_logs(train_logs).items()},
                **{f"val_{k}": v for k, v in val_log.items()}, "seconds": round(time.perf_counter() - epoch_start, 3)}
         log_rows.append(row)
@@ -238,13 +278,18 @@ def _fit(model: SRLModel, loader: BatchLoader, fit_rows: np.ndarray, val_rows: n
         else:
             stale += 1
             if stale >= config.patience:
+                stopped = "patience"
                 break
     bar.close()
     if tensorboard is not None:
         tensorboard.close()
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    return best_epoch, best_val, log_rows
+    if divergence is not None:
+        if best_state is None:
+            raise SrlBenchError(f"{divergence['message']}, before any epoch validated; nothing was kept — lower "
+                                "the learning rate (--set lr=...) or check the data")
+        stopped = "diverged"
+    model.load_state_dict(best_state)
+    return FitResult(best_epoch, best_val, log_rows, stopped, divergence)
 
 
 @torch.no_grad()
