@@ -36,7 +36,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from srl_bench.rl.config import load_rl_config  # noqa: E402
-from srl_bench.rl.runner import EnvFactory, Representation  # noqa: E402
+from srl_bench.rl.envs import EnvFactory  # noqa: E402
+from srl_bench.rl.representations import Representation  # noqa: E402
 from srl_bench.report import write_json_atomic  # noqa: E402
 
 GOAL = 0.5
@@ -88,7 +89,7 @@ def time_variant(variant: str, env_id: str, encoder, steps: int, seed: int) -> d
     config = load_rl_config("ppo", env_id)
     kind = {"ground_truth": "ground_truth", "wrapper": "learned", "extractor": "raw_pixels"}[variant]
     factory = EnvFactory(env_id, {"image_size": 64}, Representation(kind=kind, name=variant, encoder=encoder))
-    venv = factory.build(config["n_envs"], seed, training=True)
+    venv = factory.build(config.runner.n_envs, seed, training=True)
     kwargs = dict(config.sb3_kwargs)
     policy = "MlpPolicy"
     if variant == "extractor":

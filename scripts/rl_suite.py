@@ -35,8 +35,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from srl_bench.report import write_json_atomic, write_text_atomic  # noqa: E402
-from srl_bench.rl.runner import attach_normalized_score, read_curve  # noqa: E402
-from srl_bench.rl.stats import mean_ci  # noqa: E402
+from srl_bench.rl.results import attach_normalized_score, read_curve  # noqa: E402
+from srl_bench.stats import mean_ci  # noqa: E402
 
 SEEDS = "0,1,2"
 # per environment: dataset size, encoder training epochs, RL algorithm and budget (env steps per seed)

@@ -190,7 +190,8 @@ def describe_error(error: dict[str, Any], model: type[BaseModel]) -> str:
     message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
     if kind == "missing":
         return f"key {key!r} is required"
-    return f"key {key!r}: {message[0].lower() + message[1:]}, got {given!r}"
+    message = message[0].lower() + message[1:]
+    return f"key {key!r}: {message}" + ("" if "got" in message else f", got {given!r}")
 
 
 def validate(model: type[Model], values: Any, source: str, context: dict[str, Any] | None = None) -> Model:

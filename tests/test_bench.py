@@ -43,7 +43,10 @@ def test_benchmark_end_to_end_and_reuse(tmp_path: Path) -> None:
 def test_bootstrap_interval() -> None:
     mean, low, high = bootstrap_ci(np.array([1.0, 2.0, 3.0, 4.0]))
     assert mean == 2.5 and 1.0 <= low < mean < high <= 4.0
-    assert bootstrap_ci(np.array([0.7])) == (0.7, 0.7, 0.7)
+    assert bootstrap_ci(np.array([3.0, 5.0]))[1:] == (3.0, 5.0)  # two seeds: resamples span [min, max]
+    assert bootstrap_ci(np.full(5, 0.7)) == (0.7, 0.7, 0.7)  # constant: the interval is the point
+    one = bootstrap_ci(np.array([0.7]))  # one seed: no interval, never a fake one
+    assert one[0] == 0.7 and np.isnan(one[1]) and np.isnan(one[2])
     assert bootstrap_ci(np.array([1.0, 2.0, 3.0])) == bootstrap_ci(np.array([1.0, 2.0, 3.0]))  # seeded
 
 

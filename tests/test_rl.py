@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import torch
 from torch import nn
 
 import srl_bench
+from srl_bench.config import parse_assignments, read_yaml_mapping, shipped_file
 from srl_bench.errors import SrlBenchError
 from srl_bench.nets import ConvEncoder
 from srl_bench.rl import (
@@ -24,7 +24,9 @@ from srl_bench.rl import (
     read_curve,
     rl_evaluate,
 )
-from srl_bench.rl.config import ALGOS, CONFIG_DIR
+from srl_bench.rl.config import ALGOS, RunnerConfig
+from srl_bench.rl.results import attach_normalized_score, strict_json
+from srl_bench.stats import iqm_ci, mean_ci
 
 CARTPOLE = "srl/CartPole-v0"
 PENDULUM = "srl/Pendulum-v0"
@@ -63,6 +65,7 @@ def test_frozen_encoder_is_unchanged_and_agent_sees_learned_dim(tmp_path: Path) 
     assert agent.observation_space.shape == (5,)
     assert result["env_kwargs"]["image_size"] == 32  # taken from the encoder's image_shape
     assert result["representation"]["kind"] == "learned" and result["policy"] == "MlpPolicy"
+    assert result["score_ci95"] == [None, None]  # one seed: no interval (NaN, written as null)
 
 
 def test_curve_has_the_evaluations_asked_for(tmp_path: Path) -> None:
@@ -80,8 +83,8 @@ def test_curve_has_the_evaluations_asked_for(tmp_path: Path) -> None:
     last = {r["seed"]: r["mean_return"] for r in rows if r["timesteps"] == 256}
     assert payload["scores"] == {"0": last[0], "1": last[1]}
     assert payload["score_mean"] == pytest.approx(np.mean(list(last.values())))
-    low, high = payload["score_ci95"]
-    assert low <= payload["score_mean"] <= high
+    # two seeds: the bootstrap means are a, (a+b)/2 and b, so the 95% interval is [min, max]
+    assert payload["score_ci95"] == [min(last.values()), max(last.values())]
     assert result["curve"] == rows
     assert srl_bench.rl_evaluate is rl_evaluate
     assert not list(tmp_path.glob(".gt.tmp-*")), "temporary directory left behind"
@@ -89,24 +92,64 @@ def test_curve_has_the_evaluations_asked_for(tmp_path: Path) -> None:
 
 def test_normalised_score_against_references(tmp_path: Path) -> None:
     common = dict(timesteps=128, eval_freq=128, hyperparams=TINY_PPO, **TINY)
-    gt = rl_evaluate("ground_truth", CARTPOLE, out=tmp_path / "ground_truth", **common)
+    # a ground-truth reference of the same env, algorithm and budget, above any cart-pole return
+    (tmp_path / "ground_truth").mkdir()
+    (tmp_path / "ground_truth" / "rl.json").write_text(json.dumps({
+        "representation": {"kind": "ground_truth"}, "env_id": CARTPOLE, "algo": "ppo", "timesteps": 128,
+        "score_mean": 1000.0}))
     rnd = rl_evaluate("random_policy", CARTPOLE, out=tmp_path / "random_policy", references=tmp_path, **common)
     assert rnd["timesteps_done"] == {"0": 0}
     assert [r["timesteps"] for r in rnd["curve"]] == [0, 128]
+    assert rnd["normalized_score"] == 0.0  # the random policy is its own reference
+    assert rnd["normalized_reference"]["ground_truth_mean"] == 1000.0
     encoder = ConvEncoder((32, 32, 3), state_dim=3)
     learned = rl_evaluate(encoder, CARTPOLE, out=tmp_path / "learned", references=tmp_path, **common)
-    expected = normalized_score(learned["score_mean"], gt["score_mean"], rnd["score_mean"])
-    if np.isfinite(expected):
-        assert learned["normalized_score"] == pytest.approx(expected)
-        assert rnd["normalized_score"] == pytest.approx(0.0)
-    else:  # the two references tied: undefined, written as null
-        assert learned["normalized_score"] is None
+    expected = (learned["score_mean"] - rnd["score_mean"]) / (1000.0 - rnd["score_mean"])
+    assert learned["normalized_score"] == pytest.approx(expected)
+    assert learned["normalized_scores"] == {"0": pytest.approx(expected)}
     assert learned["normalized_reference"]["ground_truth_file"].endswith("ground_truth/rl.json")
-    assert normalized_score(5.0, 10.0, 0.0) == 0.5 and np.isnan(normalized_score(1.0, 2.0, 2.0))
+    assert learned["normalized_reference"]["random_policy_file"].endswith("random_policy/rl.json")
+    # references of another budget do not count
+    other = rl_evaluate("random_policy", CARTPOLE, timesteps=64, references=tmp_path,
+                        **{k: v for k, v in common.items() if k != "timesteps"})
+    assert other["normalized_score"] is None and other["normalized_reference"] == {"missing": ["ground_truth"]}
+
+
+def test_normalised_score_formula_and_its_undefined_cases() -> None:
+    assert normalized_score(5.0, 10.0, 0.0) == 0.5 and normalized_score(0.0, 10.0, 0.0) == 0.0
+    assert normalized_score(-5.0, 10.0, 0.0) == -0.5 and np.isnan(normalized_score(1.0, 2.0, 2.0))
+    payload = {"scores": {"0": 4.0, "1": 6.0}, "score_mean": 5.0}
+    attach_normalized_score(payload, 10.0, 0.0, {"ground_truth_file": "gt/rl.json"})
+    assert payload["normalized_score"] == 0.5 and payload["normalized_scores"] == {"0": 0.4, "1": 0.6}
+    assert payload["normalized_reference"]["ground_truth_file"] == "gt/rl.json"
+    attach_normalized_score(payload, 2.0, 2.0, {})  # the references tie: undefined, written as null
+    assert strict_json(payload)["normalized_score"] is None
+    attach_normalized_score(payload, None, 0.0, {})
+    assert payload["normalized_score"] is None and payload["normalized_reference"] == {"missing": ["ground_truth"]}
+
+
+def test_mean_and_iqm_intervals_on_known_cases() -> None:
+    assert mean_ci([3.0, 3.0, 3.0]) == (3.0, 3.0, 3.0)  # constant: the interval is the point
+    mean, low, high = mean_ci([0.1] * 7)
+    assert low == mean == high == pytest.approx(0.1)
+    mean, low, high = mean_ci([7.0])  # one seed: no interval, never a fake zero-width one
+    assert mean == 7.0 and np.isnan(low) and np.isnan(high)
+    assert all(np.isnan(v) for v in mean_ci([]))
+    assert mean_ci([8.5, 60.5]) == (34.5, 8.5, 60.5)  # bootstrap means a, (a+b)/2, b: 95% interval [a, b]
+    mean, low, high = mean_ci([1.0, 2.0, 3.0, 4.0])
+    assert mean == 2.5 and 1.0 < low < 2.5 < high < 4.0
+    assert mean_ci([1.0, 2.0, 3.0, 4.0]) == (mean, low, high)  # seeded
+    # stratified: seeds are resampled within each task; the constant task adds no spread
+    assert mean_ci(np.array([[1.0, 10.0], [3.0, 10.0]])) == (6.0, 5.5, 6.5)
+    point, low, high = iqm_ci([0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 100.0])  # the middle half: 2, 3, 4, 5
+    assert point == 3.5 and low < 3.5 < high
+    assert iqm_ci([2.0, 2.0, 2.0, 2.0]) == (2.0, 2.0, 2.0)
+    mean, low, high = mean_ci([1.0, np.nan, 2.0])
+    assert np.isnan(mean) and np.isnan(low) and np.isnan(high)
 
 
 def test_run_directory_sac_and_state_normalisation(cartpole_data: Path, pendulum_data: Path, tmp_path: Path) -> None:
-    from srl_bench.train import train
+    from srl_bench.trainer import train
 
     run = train("random", pendulum_data, tmp_path / "run", progress=False, device="cpu")
     result = rl_evaluate(run, PENDULUM, algo="sac", timesteps=120, eval_freq=60, normalize_state=True,
@@ -123,10 +166,11 @@ def test_run_directory_sac_and_state_normalisation(cartpole_data: Path, pendulum
 def test_fixed_normalisation_is_fitted_on_a_warm_up_then_frozen() -> None:
     from stable_baselines3.common.vec_env import VecNormalize
 
-    from srl_bench.rl.runner import EnvFactory, Representation
+    from srl_bench.rl.envs import EnvFactory
+    from srl_bench.rl.representations import Representation
 
     factory = EnvFactory(CARTPOLE, {"image_size": 32}, Representation(kind="ground_truth", name="ground_truth"),
-                         frame_stack=2, normalize_state="fixed", normalize_warmup=40)
+                         RunnerConfig(frame_stack=2, normalize_state="fixed", normalize_warmup=40))
     venv = factory.build(4, seed=0, training=True)
     assert isinstance(venv, VecNormalize) and not venv.training
     assert venv.obs_rms.mean.shape == (8,) and 40 <= venv.obs_rms.count <= 50  # warm-up steps (+ resets)
@@ -134,8 +178,10 @@ def test_fixed_normalisation_is_fitted_on_a_warm_up_then_frozen() -> None:
     venv.reset()
     venv.step(np.zeros(4, dtype=int))
     assert np.array_equal(venv.obs_rms.mean, frozen_mean)
-    with pytest.raises(SrlBenchError, match="normalize_state must be"):
+    with pytest.raises(SrlBenchError, match="key 'normalize_state': must be false"):
         load_rl_config("ppo", CARTPOLE, {"normalize_state": "sometimes"})
+    assert load_rl_config("ppo", CARTPOLE, {"normalize_state": "off"}).runner.normalize_state is None
+    assert load_rl_config("ppo", CARTPOLE, {"normalize_state": True}).runner.normalize_state == "running"
 
 
 def test_raw_pixels_uses_the_cnn_policy() -> None:
@@ -166,7 +212,7 @@ def test_cli_rl_and_its_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str
     from stable_baselines3 import PPO
 
     assert PPO.load(out / "agent_seed3.zip", device="cpu").observation_space.shape == (3 * 4,)  # 3 stacked states
-    assert "score" in capsys.readouterr().out
+    assert "(no interval, 1 seeds)" in capsys.readouterr().out
     assert main(args) == 2  # exists already
     assert "already exists" in capsys.readouterr().err
     assert main(["rl", "--env", PENDULUM, "--representation", "ground_truth", "--algo", "dqn", "--out", str(tmp_path / "x")]) == 2
@@ -176,25 +222,72 @@ def test_cli_rl_and_its_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert "neither one of ground_truth" in capsys.readouterr().err
     assert main(["rl", "--env", CARTPOLE, "--representation", "ground_truth", "--set", "n_epoch=3",
                  "--out", str(tmp_path / "z")]) == 2
-    assert "unknown hyper-parameter(s) for ppo: n_epoch" in capsys.readouterr().err
-    assert not (tmp_path / "x").exists() and not (tmp_path / "z").exists()
+    assert "unknown hyper-parameter(s) for ppo: 'n_epoch' (did you mean 'n_epochs'?)" in capsys.readouterr().err
+    assert main(["rl", "--env", CARTPOLE, "--representation", "ground_truth", "--set", "gamma=abc",
+                 "--out", str(tmp_path / "g")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "key 'gamma': input should be a valid number" in err and "ppo.yaml" in err
+    assert not any((tmp_path / name).exists() for name in ("x", "z", "g"))
+    mine = tmp_path / "mine"  # --overwrite replaces only an earlier RL result, checked before any work
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    assert main(["rl", "--env", CARTPOLE, "--representation", "ground_truth", "--out", str(mine), "--overwrite"]) == 2
+    assert "not an earlier srl-bench RL result directory" in capsys.readouterr().err
+    assert (mine / "notes.txt").read_text() == "keep me"
 
 
 def test_every_config_entry_builds() -> None:
-    import yaml
-
     for algo in ALGOS:
-        table = yaml.safe_load((CONFIG_DIR / f"{algo}.yaml").read_text())
+        table = read_yaml_mapping(shipped_file("rl", algo))
         assert table, f"{algo}.yaml is empty"
         for env_id in table:
             config = load_rl_config(algo, env_id)
-            assert config["n_timesteps"] >= 1
+            assert isinstance(config.runner.n_timesteps, int) and config.runner.n_timesteps >= 1
     ppo = load_rl_config("ppo", CARTPOLE, {"n_epochs": 3, "policy_kwargs": {"activation_fn": "ReLU"}})
     assert ppo.sb3_kwargs["learning_rate"](0.5) == pytest.approx(0.0005)  # lin_0.001 at half-way
     assert ppo.sb3_kwargs["n_epochs"] == 3 and ppo.sb3_kwargs["policy_kwargs"]["activation_fn"] is nn.ReLU
     assert load_rl_config("td3", PENDULUM).sb3_kwargs["train_freq"] == (1, "episode")
     with pytest.raises(SrlBenchError, match="no entry for srl/Pendulum-v0"):
         load_rl_config("dqn", PENDULUM)
+
+
+def test_rl_config_errors_name_the_file_and_the_key(tmp_path: Path) -> None:
+    def error(*assignments: str) -> str:
+        with pytest.raises(SrlBenchError) as info:
+            load_rl_config("ppo", CARTPOLE, parse_assignments(assignments))
+        assert "\n" not in str(info.value)
+        return str(info.value)
+
+    assert "ppo.yaml [srl/CartPole-v0] with the overrides: unknown hyper-parameter(s) for ppo: 'n_epoch' (did you " \
+           "mean 'n_epochs'?)" in error("n_epoch=3")
+    assert "'n_env' (did you mean 'n_envs'?)" in error("n_env=3")  # srl-bench's own keys are suggested too
+    assert "key 'gamma': input should be a valid number, unable to parse string as a number, got 'abc'" \
+        in error("gamma=abc")
+    assert "key 'n_envs': input should be greater than or equal to 1, got 0" in error("n_envs=0")
+    assert "key 'n_timesteps': input should be a valid integer" in error("n_timesteps=1.5")
+    assert "key 'frame_stack': must be a positive integer, not a boolean" in error("frame_stack=true")
+    assert "key 'noise_type': input should be 'normal' or 'ornstein-uhlenbeck'" in error("noise_type=pink")
+    assert "key 'learning_rate': expected lin_<number>" in error("learning_rate=lin_fast")
+    assert "key 'policy_kwargs.activation_fn': 'Relu' is not a torch.nn class" in error("policy_kwargs.activation_fn=Relu")
+    assert "seed cannot be set as hyper-parameters" in error("seed=1")
+
+    config = load_rl_config("ppo", CARTPOLE, parse_assignments(["learning_rate=3e-4", "n_timesteps=1e6"]))
+    assert config.sb3_kwargs["learning_rate"] == 3e-4 and config.raw["learning_rate"] == 3e-4
+    assert config.runner.n_timesteps == 1_000_000 and isinstance(config.runner.n_timesteps, int)
+    assert config.runner.eval_freq is None and config.runner.n_eval == 10  # the model's defaults
+    # a user's file: numbers as people write them (YAML 1.2), one entry per env id
+    path = tmp_path / "mine.yaml"
+    path.write_text("srl/CartPole-v0:\n  n_timesteps: 1e5\n  learning_rate: 3e-4\n  train_freq: 4\n")
+    with pytest.raises(SrlBenchError, match=r"mine\.yaml \[srl/CartPole-v0\]: unknown hyper-parameter\(s\) for ppo: "
+                                            r"'train_freq'"):
+        load_rl_config("ppo", CARTPOLE, config_file=path)
+    config = load_rl_config("dqn", CARTPOLE, config_file=path)
+    assert config.runner.n_timesteps == 100_000 and config.sb3_kwargs == {"learning_rate": 3e-4, "train_freq": 4}
+    assert config.source == str(path)
+    with pytest.raises(SrlBenchError, match="unknown key 'timestep' \\(did you mean 'timesteps'\\?\\)"):
+        rl_evaluate("ground_truth", CARTPOLE, timestep=64, **TINY)
+    with pytest.raises(SrlBenchError, match="key 'vec_env': input should be 'dummy' or 'subproc'"):
+        rl_evaluate("ground_truth", CARTPOLE, vec_env="threads", **TINY)
 
 
 def test_ground_truth_and_encoder_wrappers() -> None:
@@ -276,7 +369,7 @@ def test_world_models_zh_run_goes_through_the_recurrent_wrapper(cartpole_data: P
     if "world_models" not in METHODS:
         pytest.skip("the zoo has no world_models method yet")
     from srl_bench.runs import load_run
-    from srl_bench.train import train
+    from srl_bench.trainer import train
 
     run = train("world_models", cartpole_data, tmp_path / "wm", overrides={"epochs": 1, "representation": "zh"},
                 progress=False, device="cpu")

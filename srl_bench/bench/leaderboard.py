@@ -2,35 +2,22 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from srl_bench.metrics import HIGHER_IS_BETTER
+from srl_bench.stats import mean_ci
 
 LEADERBOARD_METRICS = ("knn_mse_ratio", "knn_mse", "gtc_mean", "probe_linear_r2")
 
-
-def bootstrap_ci(values: np.ndarray, reps: int = 2000, seed: int = 0) -> tuple[float, float, float]:
-    """Mean and 95% percentile-bootstrap interval over seeds (rliable's estimator), seeded."""
-    from rliable import library as rly
-
-    values = np.asarray(values, dtype=np.float64)
-    if len(values) == 1:
-        return float(values[0]), float(values[0]), float(values[0])
-    with warnings.catch_warnings():  # arch warns that RandomState is deprecated; rliable still passes one
-        warnings.simplefilter("ignore", FutureWarning)
-        point, interval = rly.get_interval_estimates(
-            {"x": values.reshape(-1, 1)}, lambda x: np.array([np.mean(x)]), reps=reps,
-            random_state=np.random.RandomState(seed),
-        )
-    return float(point["x"][0]), float(interval["x"][0, 0]), float(interval["x"][1, 0])
+# the shared rliable wrapper (srl_bench.stats), under the name srl_bench.bench has always exported
+bootstrap_ci = mean_ci
 
 
 def leaderboard(runs: pd.DataFrame, metrics: tuple[str, ...] = LEADERBOARD_METRICS) -> pd.DataFrame:
-    """One row per (env, method): ``n_seeds`` and, per metric, ``<m>_mean``, ``<m>_ci_low``, ``<m>_ci_high``.
+    """One row per (env, method): ``n_seeds`` and, per metric, ``<m>_mean``, ``<m>_ci_low``, ``<m>_ci_high``
+    (NaN bounds for a single seed: see ``srl_bench.stats``).
 
     ``runs`` has one row per (env, method, seed) with the metric columns. Rows are sorted by env, then
     by the linear probe's R² (best first).
@@ -39,7 +26,7 @@ def leaderboard(runs: pd.DataFrame, metrics: tuple[str, ...] = LEADERBOARD_METRI
     for (env, method), group in runs.groupby(["env", "method"], sort=False):
         row: dict[str, Any] = {"env": env, "method": method, "n_seeds": int(group["seed"].nunique())}
         for metric in metrics:
-            mean, low, high = bootstrap_ci(group[metric].to_numpy())
+            mean, low, high = mean_ci(group[metric].to_numpy())
             row.update({f"{metric}_mean": mean, f"{metric}_ci_low": low, f"{metric}_ci_high": high})
         rows.append(row)
     table = pd.DataFrame(rows)

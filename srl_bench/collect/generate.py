@@ -7,6 +7,7 @@ gives the same bytes whatever the number of workers.
 from __future__ import annotations
 
 import multiprocessing as mp
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from tqdm.auto import tqdm
 from srl_bench import envs
 from srl_bench.collect.policies import make_policy
 from srl_bench.data.format import DatasetWriter
+from srl_bench.config import closest
 from srl_bench.errors import SrlBenchError
 
 
@@ -24,7 +26,7 @@ def make_env(env_id: str, **env_kwargs: Any) -> gym.Env:
     """``gymnasium.make`` with srl-bench's envs registered and errors turned into clear sentences."""
     if env_id not in gym.registry:
         known = ", ".join(envs.ENV_IDS)
-        raise SrlBenchError(f"unknown environment {env_id!r}; srl-bench provides: {known}")
+        raise SrlBenchError(f"unknown environment {env_id!r}{closest(env_id, envs.ENV_IDS)}; srl-bench provides: {known}")
     try:
         return gym.make(env_id, **env_kwargs)
     except (ValueError, TypeError) as exc:
@@ -92,6 +94,9 @@ _worker_args: dict[str, Any] = {}
 
 def _init_worker(env_id: str, env_kwargs: dict[str, Any], policy: str, seed: int, max_steps: int | None) -> None:
     global _worker_env, _worker_args
+    # Ctrl-C reaches the whole process group: the parent alone handles it (and terminates the pool),
+    # so workers neither print tracebacks nor leave the pool's result handler waiting for them
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker_env = make_env(env_id, **env_kwargs)
     _worker_args = {"policy_name": policy, "seed": seed, "max_steps": max_steps}
 
@@ -121,6 +126,8 @@ def generate_dataset(
         raise SrlBenchError(f"--workers must be at least 1, got {workers}")
     if max_steps is not None and max_steps < 1:
         raise SrlBenchError(f"--max-steps must be at least 1, got {max_steps}")
+    if seed < 0:
+        raise SrlBenchError(f"--seed must be at least 0, got {seed}")
     writer = DatasetWriter(out_dir, overwrite=overwrite)  # checks the output path before any work
     env_kwargs = {"image_size": image_size, **(env_kwargs or {})}
     probe = make_env(env_id, **env_kwargs)  # validates the id and kwargs before any work starts

@@ -13,6 +13,7 @@ from typing import Any, Callable
 import gymnasium as gym
 import numpy as np
 
+from srl_bench.config import unknown_name
 from srl_bench.errors import SrlBenchError
 
 Policy = Callable[[np.ndarray, dict[str, Any]], Any]
@@ -54,7 +55,7 @@ def register_policy(name: str, import_path: str, description: str, env_ids: tupl
 def make_policy(name: str, env: gym.Env, seed: int) -> Policy:
     """Build the named policy for one episode of ``env``."""
     if name not in POLICIES:
-        raise SrlBenchError(f"unknown policy {name!r}; choose one of: {', '.join(sorted(POLICIES))}")
+        raise unknown_name("policy", name, POLICIES)
     import_path, _, env_ids = POLICIES[name]
     env_id = env.spec.id if env.spec is not None else None
     if env_ids is not None and env_id not in env_ids:

@@ -31,6 +31,7 @@ from torch import nn
 
 from srl_bench.encoder import Encoder
 from srl_bench.errors import SrlBenchError
+from srl_bench.losses.common import action_features
 
 
 class GroundTruthObservation(gym.ObservationWrapper):
@@ -233,10 +234,7 @@ class RecurrentEncoderVecEnv(VecEnvWrapper):
         return tuple(self.encoder.initial_state(batch))
 
     def _action_tensor(self, actions: np.ndarray) -> torch.Tensor:
-        actions = torch.as_tensor(np.asarray(actions), device=self.device)
-        if self.discrete:
-            return torch.nn.functional.one_hot(actions.long().reshape(-1), self.action_dim).float()
-        return actions.float().reshape(len(actions), self.action_dim)
+        return action_features(torch.as_tensor(np.asarray(actions), device=self.device), self.discrete, self.action_dim)
 
     def _step_encoder(self, images: np.ndarray, prev: torch.Tensor, hidden: tuple[torch.Tensor, ...]):
         with torch.inference_mode():
