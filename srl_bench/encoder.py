@@ -15,14 +15,33 @@ import numpy as np
 import torch
 from torch import nn
 
+from srl_bench.errors import SrlBenchError
+
+
+class ImageInputError(SrlBenchError, ValueError):
+    """Images that do not follow the encoder convention (uint8 N×H×W×C of the encoder's size); a
+    ``ValueError`` too, as it was before it became an ``SrlBenchError``."""
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "×".join(str(v) for v in shape) or "a scalar"
+
 
 def to_float_nchw(images: np.ndarray | torch.Tensor, device: torch.device | str | None = None) -> torch.Tensor:
     """uint8 N×H×W×C images (array or tensor) -> float32 N×C×H×W in [0, 1] on ``device``."""
-    tensor = torch.as_tensor(images)
+    try:
+        tensor = torch.as_tensor(images)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise ImageInputError(f"expected a batch of uint8 images N×H×W×C, got {type(images).__name__} that is not "
+                              f"an array ({exc.__class__.__name__})") from None
+    if tensor.ndim != 4:
+        raise ImageInputError(f"expected a batch of images N×H×W×C, got shape {_shape(tuple(tensor.shape))}; "
+                              "add the batch dimension for a single image (images[None])")
+    if tensor.dtype != torch.uint8:
+        raise ImageInputError(f"expected uint8 images (values 0..255, as environments and datasets give them), got "
+                              f"{str(tensor.dtype).removeprefix('torch.')}; pass the uint8 frames, not scaled floats")
     if device is not None:
         tensor = tensor.to(device, non_blocking=True)
-    if tensor.ndim != 4:
-        raise ValueError(f"expected a batch of images N×H×W×C, got shape {tuple(tensor.shape)}")
     return tensor.permute(0, 3, 1, 2).float().div_(255.0)
 
 
@@ -49,7 +68,14 @@ class Encoder(nn.Module):
         return torch.device("cpu")
 
     def preprocess(self, images: np.ndarray | torch.Tensor) -> torch.Tensor:
-        """uint8 N×H×W×C -> float N×C×H×W in [0, 1], on this encoder's device."""
+        """uint8 N×H×W×C -> float N×C×H×W in [0, 1], on this encoder's device; images of another
+        size than the encoder's ``image_shape`` (when it has one) are refused."""
+        expected = getattr(self, "image_shape", None)
+        shape = tuple(getattr(images, "shape", ()))
+        if expected is not None and len(shape) == 4 and shape[1:] != tuple(expected):
+            hint = " (channels first? images are N×H×W×C)" if shape[1:] == (expected[2], expected[0], expected[1]) else ""
+            raise ImageInputError(f"this {type(self).__name__} takes {_shape(tuple(expected))} images, got "
+                                  f"{_shape(shape[1:])}{hint}; give it images of the size it was built for")
         return to_float_nchw(images, self.device)
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:

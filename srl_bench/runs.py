@@ -16,9 +16,10 @@ import torch
 
 from srl_bench.encoder import Encoder
 from srl_bench.errors import SrlBenchError
-from srl_bench.config import validate
+from srl_bench.config import closest, validate
+from srl_bench.data.format import DATA_META_KEYS, meta_problem
 from srl_bench.device import resolve_device  # noqa: F401  (re-exported: `from srl_bench.runs import resolve_device`)
-from srl_bench.methods import DataContext, SRLModel, get_method
+from srl_bench.methods import METHODS, DataContext, SRLModel, get_method
 from srl_bench.publish import Publisher
 
 CONFIG_FILE = "config.json"
@@ -74,29 +75,74 @@ class RunWriter(Publisher):
         torch.save(model.state_dict(), self.begin() / WEIGHTS_FILE)
 
 
+AGAIN = "train it again with `srl-bench train`"
+
+
 def read_run_config(run_dir: str | Path) -> dict[str, Any]:
-    """The ``config.json`` of a run, or a clear error if ``run_dir`` is not a run."""
-    path = Path(run_dir) / CONFIG_FILE
+    """The ``config.json`` of a run, or one clear sentence if ``run_dir`` is not a (readable) run.
+
+    Checked: the directory and the file exist, the file is a JSON object naming a known ``method``,
+    with a ``config`` mapping and a well-formed ``data_meta`` (the facts the networks were built for).
+    """
+    run_dir = Path(run_dir)
+    path = run_dir / CONFIG_FILE
+    if not run_dir.exists():
+        raise SrlBenchError(f"run directory {run_dir} does not exist; train one with `srl-bench train`")
     if not path.is_file():
         raise SrlBenchError(f"{run_dir} is not a run directory (no {CONFIG_FILE}); train one with `srl-bench train`")
-    return json.loads(path.read_text())
+    try:
+        run_config = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise SrlBenchError(f"{path} is not valid JSON ({exc.msg}, line {exc.lineno}); the run is damaged, "
+                            f"{AGAIN}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SrlBenchError(f"cannot read {path} ({exc.__class__.__name__}); the run is damaged, {AGAIN}") from None
+    if not isinstance(run_config, dict):
+        raise SrlBenchError(f"{path} must hold a JSON object, not a {type(run_config).__name__}; the run is damaged, "
+                            f"{AGAIN}")
+    method = run_config.get("method")
+    if not isinstance(method, str) or not method:
+        raise SrlBenchError(f"{path} does not say which method trained the run (no 'method'); the run is damaged, "
+                            f"{AGAIN}")
+    if method not in METHODS:
+        raise SrlBenchError(f"{run_dir} was trained with the method {method!r}, which this srl-bench does not know"
+                            f"{closest(method, METHODS)}; {AGAIN} and one of: {', '.join(sorted(METHODS))}")
+    if not isinstance(run_config.get("config"), dict):
+        raise SrlBenchError(f"{path} has no 'config' mapping of the method's hyper-parameters; the run is damaged, "
+                            f"{AGAIN}")
+    if "data_meta" not in run_config:
+        raise SrlBenchError(f"{path} has no 'data_meta' (the facts of the data the run was built for); the run is "
+                            f"damaged, {AGAIN}")
+    problem = meta_problem(run_config["data_meta"], DATA_META_KEYS[1:], "its 'data_meta'")  # old runs lack env_id
+    if problem:
+        raise SrlBenchError(f"{path} does not describe the data the run was built for: {problem}; the run is "
+                            f"damaged, {AGAIN}")
+    return run_config
 
 
 def load_model(run_dir: str | Path, device: str = "cpu") -> SRLModel:
     """The full trained model (encoder and loss heads) of a run, in eval mode."""
     run_config = read_run_config(run_dir)
+    weights = Path(run_dir) / WEIGHTS_FILE
+    if not weights.is_file():
+        raise SrlBenchError(f"{run_dir} has no {WEIGHTS_FILE}; the run did not finish, {AGAIN}")
     method = get_method(run_config["method"])
     values = run_config["config"]
     if run_config.get("format", 1) == 1:
         values = upgrade_config(values)
-    config = validate(method.config_class, values, f"{run_dir}/{CONFIG_FILE}")
-    model = method.build(config, DataContext.from_meta(run_config["data_meta"]))
-    weights = Path(run_dir) / WEIGHTS_FILE
-    if not weights.is_file():
-        raise SrlBenchError(f"{run_dir} has no {WEIGHTS_FILE}; the run did not finish, train it again")
     try:
-        model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
-    except RuntimeError as exc:
+        config = validate(method.config_class, values, f"{run_dir}/{CONFIG_FILE}")
+    except SrlBenchError as exc:
+        raise SrlBenchError(f"{exc}; the run does not fit this srl-bench, {AGAIN}") from None
+    model = method.build(config, DataContext.from_meta(run_config["data_meta"]))
+    try:
+        state = torch.load(weights, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises pickle, zip, EOF and runtime errors for a damaged file
+        raise SrlBenchError(f"{weights} cannot be read ({exc.__class__.__name__}); the run is damaged, "
+                            f"{AGAIN}") from None
+    try:
+        model.load_state_dict(state)
+    except (RuntimeError, TypeError, AttributeError) as exc:
         raise SrlBenchError(
             f"the weights in {weights} do not fit the {run_config['method']} model of this srl-bench "
             f"(made by version {run_config.get('srl_bench_version', '?')}); train the run again"
@@ -112,35 +158,59 @@ def load_run(run_dir: str | Path, device: str = "cpu") -> Encoder:
 def run_test_episodes(run_dir: str | Path, dataset: Any) -> list[int] | None:
     """The run's held-out episodes when ``dataset`` is the one it was trained on (same checksums), else None."""
     identity_file = Path(run_dir) / "dataset.json"
+    if not identity_file.is_file():
+        raise SrlBenchError(f"{run_dir} has no dataset.json (the identity of its training data); the run is "
+                            f"incomplete, {AGAIN}")
     try:
         trained_on = json.loads(identity_file.read_text())
     except (OSError, ValueError) as exc:
-        raise SrlBenchError(f"{run_dir} has no readable dataset.json ({exc.__class__.__name__}); "
-                            "the run is incomplete, train it again") from None
-    if trained_on.get("checksums") != dataset.meta.get("checksums"):
+        raise SrlBenchError(f"{identity_file} is not readable JSON ({exc.__class__.__name__}); the run is damaged, "
+                            f"{AGAIN}") from None
+    if not isinstance(trained_on, dict):
+        raise SrlBenchError(f"{identity_file} must hold a JSON object, not a {type(trained_on).__name__}; the run is "
+                            f"damaged, {AGAIN}")
+    checksums = trained_on.get("checksums")
+    if not checksums or checksums != dataset.meta.get("checksums"):
         return None
-    return list(read_run_config(run_dir).get("split", {}).get("test_episodes") or []) or None
+    split = read_run_config(run_dir).get("split")
+    return list((split if isinstance(split, dict) else {}).get("test_episodes") or []) or None
+
+
+def check_run_fits(run_dir: str | Path, run_config: dict[str, Any], dataset: Any) -> None:
+    """Refuse to score a run on a dataset of another environment or of another image shape."""
+    trained, given = run_config["data_meta"], dataset.meta
+    if trained.get("env_id") and given.get("env_id") and trained["env_id"] != given["env_id"]:
+        raise SrlBenchError(f"the run {run_dir} was trained on {trained['env_id']} but the dataset {dataset.path} "
+                            f"holds {given['env_id']}; score it on a dataset of {trained['env_id']}")
+    shape, data_shape = tuple(trained["image_shape"]), tuple(dataset.image_shape)
+    if shape != data_shape:
+        raise SrlBenchError(f"the run {run_dir} was trained on {'×'.join(map(str, shape))} images but the dataset "
+                            f"{dataset.path} holds {'×'.join(map(str, data_shape))} images; score it on a dataset "
+                            f"of {'×'.join(map(str, shape))} images (`srl-bench generate --image-size {shape[0]}`)")
 
 
 def evaluate_run(run_dir: str | Path, dataset: Any, test_fraction: float | None = None,
                  split_seed: int | None = None, **kwargs: Any) -> dict[str, Any]:
     """``srl_bench.evaluate`` of a run's encoder. On the dataset it was trained on, the run's own
     held-out episodes are scored (a different ``test_fraction`` or ``split_seed`` is refused there, as
-    it would mix training episodes into the test set); on another dataset, a seeded split."""
+    it would mix training episodes into the test set); on another dataset of the same environment and
+    image shape, a seeded split (one of another environment or image shape is refused)."""
     from srl_bench.data import load_dataset
     from srl_bench.metrics import evaluate
 
+    run_config = read_run_config(run_dir)
     data = dataset if hasattr(dataset, "meta") else load_dataset(dataset)
-    encoder = load_run(run_dir)
+    check_run_fits(run_dir, run_config, data)
     test_episodes = run_test_episodes(run_dir, data)
     split: dict[str, Any] = {k: v for k, v in (("test_fraction", test_fraction), ("split_seed", split_seed))
                              if v is not None}
     if test_episodes is not None and split:
-        recorded = read_run_config(run_dir).get("split", {})
+        recorded = run_config.get("split") if isinstance(run_config.get("split"), dict) else {}
         if any(recorded.get(key) != value for key, value in split.items()):
             raise SrlBenchError(f"{run_dir} was trained on this dataset, so it is scored on its own held-out "
                                 f"episodes (test_fraction {recorded.get('test_fraction')}, split_seed "
                                 f"{recorded.get('split_seed')}); drop --test-fraction/--split-seed")
+    encoder = load_run(run_dir)
     return evaluate(encoder, data, test_episodes=test_episodes, **split, **kwargs)
 
 

@@ -111,6 +111,8 @@ def train(
 ) -> Path:
     """Train ``method`` on a dataset and write a run directory at ``out``; returns its path."""
     writer = RunWriter(out, overwrite=overwrite)  # checks the output path before any work
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise SrlBenchError(f"--seed must be at least 0, got {seed}")
     dataset = data if isinstance(data, Dataset) else load_dataset(data)
     spec = get_method(method)
     config = spec.make_config(overrides, config_file)

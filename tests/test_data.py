@@ -131,3 +131,45 @@ def test_existing_output_is_not_overwritten_by_default(tmp_path: Path) -> None:
         generate_dataset("srl/CartPole-v0", 2, out, image_size=16, max_steps=5, progress=False)
     generate_dataset("srl/CartPole-v0", 3, out, image_size=16, max_steps=5, overwrite=True, progress=False)
     assert load_dataset(out).n_episodes == 3
+
+
+def test_generated_meta_is_well_formed(cartpole_data: Path, pendulum_data: Path) -> None:
+    from srl_bench.data.format import meta_problem
+
+    for path in (cartpole_data, pendulum_data):
+        assert meta_problem(load_dataset(path).meta) is None
+    assert meta_problem({"image_shape": [8, 8, 3]}) == "meta.json lacks 'env_id'"
+    assert "not an object" in meta_problem([1, 2])
+
+
+def test_loading_scans_the_small_arrays_but_never_the_observations(cartpole_data: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import srl_bench.data.format as format_module
+
+    scanned = []
+    original = format_module._first_bad_row
+
+    def spy(array, bad_rows):
+        scanned.append(array.shape)
+        return original(array, bad_rows)
+
+    monkeypatch.setattr(format_module, "_first_bad_row", spy)
+    data = load_dataset(cartpole_data)
+    assert isinstance(data.observations, np.memmap)
+    assert scanned and data.observations.shape not in scanned  # states, rewards and actions only
+    assert {data.states.shape, data.rewards.shape, data.actions.shape} == set(scanned)
+
+
+@pytest.mark.parametrize(
+    "n_episodes, fraction, seed, message",
+    [
+        (10, 0.2, -1, "split seed"),
+        (10, 0.2, 1.5, "split seed"),
+        (10, float("nan"), 0, "held-out fraction"),
+        (10, "0.2", 0, "held-out fraction"),
+        (10, True, 0, "held-out fraction"),
+    ],
+)
+def test_split_refuses_bad_fractions_and_seeds(n_episodes: int, fraction, seed, message: str) -> None:
+    with pytest.raises(SrlBenchError, match=message):
+        split_episodes(n_episodes, fraction, seed)

@@ -17,7 +17,7 @@ import json
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -181,11 +181,167 @@ class Dataset:
                 raise SrlBenchError(f"{self.path / filename} does not match its checksum; regenerate the dataset")
 
 
+ACTION_TYPES = ("discrete", "box")
+DATA_META_KEYS = ("env_id", "image_shape", "state_names", "action_space")  # what a run keeps of its data's meta
+_SCAN_ROWS = 1 << 20  # rows per chunk when scanning values, so a memory-mapped array is read in pieces
+
+
+def _is_count(value: Any, least: int = 0) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= least
+
+
+def meta_problem(meta: Any, keys: tuple[str, ...] = (*DATA_META_KEYS, "n_frames", "n_episodes"),
+                 what: str = META_FILE) -> str | None:
+    """What is wrong with the data facts ``keys`` of a dataset's ``meta.json`` (or a run's
+    ``data_meta``, named by ``what``), as a phrase such as ``meta.json lacks 'state_names'``; None
+    when they are all present and well formed."""
+    if not isinstance(meta, dict):
+        return f"{what} holds a JSON {type(meta).__name__}, not an object"
+    for key in keys:
+        if key not in meta:
+            return f"{what} lacks {key!r}"
+        value = meta[key]
+        if key == "env_id" and not (isinstance(value, str) and value):
+            return f"'env_id' in {what} must be an environment id such as 'srl/CartPole-v0', got {value!r}"
+        if key == "image_shape" and not (isinstance(value, list) and len(value) == 3
+                                         and all(_is_count(v, 1) for v in value)):
+            return f"'image_shape' in {what} must be [height, width, channels] of positive integers, got {value!r}"
+        if key == "state_names" and not (isinstance(value, list) and value
+                                         and all(isinstance(v, str) for v in value)):
+            return f"'state_names' in {what} must be a non-empty list of names, got {value!r}"
+        if key in ("n_frames", "n_episodes") and not _is_count(value):
+            return f"{key!r} in {what} must be a non-negative integer, got {value!r}"
+        if key == "action_space":
+            problem = _action_space_problem(value)
+            if problem:
+                return f"'action_space' in {what} {problem}"
+    return None
+
+
+def _action_space_problem(space: Any) -> str | None:
+    if not isinstance(space, dict) or space.get("type") not in ACTION_TYPES:
+        return f"must be of type 'discrete' (with n) or 'box' (with shape), got {space!r}"
+    if space["type"] == "discrete":
+        if not _is_count(space.get("n"), 1) or not _is_count(space.get("start", 0)):
+            return f"is discrete, so it needs a positive integer 'n', got {space!r}"
+        return None
+    shape = space.get("shape")
+    if not (isinstance(shape, list) and shape and all(_is_count(v, 1) for v in shape)):
+        return f"is a box, so it needs a 'shape' of positive integers, got {space!r}"
+    width = int(np.prod(shape))
+    for bound in ("low", "high"):
+        if bound in space:
+            try:
+                values = np.asarray(space[bound], dtype=np.float64).reshape(-1)
+            except (TypeError, ValueError):
+                return f"has a {bound!r} that is not a list of numbers: {space[bound]!r}"
+            if values.size != width:
+                return f"has {values.size} {bound!r} values for its shape {shape}"
+    return None
+
+
+def _invalid(where: Path, problem: str) -> SrlBenchError:
+    return SrlBenchError(f"{where} is not a valid dataset: {problem}; regenerate it with `srl-bench generate`")
+
+
+def _array_spec(name: str, space: dict[str, Any]) -> tuple[str, int, str]:
+    """(dtype, ndim, the format's description) of array ``name`` of a dataset with this action space."""
+    if name == "actions":
+        if space["type"] == "discrete":
+            return "int64", 1, "int64 (N,) for a discrete action space"
+        return "float32", 2, "float32 (N, A) for a box action space"
+    return {
+        "observations": ("uint8", 4, "uint8 images (N, H, W, C)"),
+        "states": ("float32", 2, "float32 (N, D)"),
+        "rewards": ("float32", 1, "float32 (N,)"),
+        "episode_starts": ("bool", 1, "bool (N,)"),
+        "terminated": ("bool", 1, "bool (N,)"),
+    }[name]
+
+
+def _first_bad_row(array: np.ndarray, bad_rows: Callable[[np.ndarray, slice], np.ndarray]) -> int | None:
+    """The first row ``r`` where ``bad_rows(chunk, rows)`` is true, reading ``array`` in chunks of rows."""
+    for start in range(0, len(array), _SCAN_ROWS):
+        rows = slice(start, min(start + _SCAN_ROWS, len(array)))
+        bad = bad_rows(np.asarray(array[rows]), rows)
+        if bad.any():
+            return start + int(np.argmax(bad))
+    return None
+
+
+def _not_finite(chunk: np.ndarray, rows: slice) -> np.ndarray:
+    return ~np.isfinite(chunk).reshape(len(chunk), -1).all(axis=1)
+
+
+def _check_arrays(path: Path, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+    """Shapes against ``meta``, episode bookkeeping, finite states, rewards and actions, and actions
+    inside the declared action space. Reads the small arrays, never the observations' values."""
+    obs, states, actions = arrays["observations"], arrays["states"], arrays["actions"]
+    space = meta["action_space"]
+    if list(obs.shape[1:]) != meta["image_shape"]:
+        raise _invalid(path, f"observations.npy holds {'×'.join(map(str, obs.shape[1:]))} images but meta.json's "
+                             f"image_shape is {'×'.join(map(str, meta['image_shape']))}")
+    if states.shape[1] != len(meta["state_names"]):
+        raise _invalid(path, f"states.npy has {states.shape[1]} columns but meta.json names "
+                             f"{len(meta['state_names'])} state entries")
+    if space["type"] == "box" and actions.shape[1] != int(np.prod(space["shape"])):
+        raise _invalid(path, f"actions.npy has {actions.shape[1]} columns but the declared box action space has "
+                             f"shape {space['shape']}")
+    starts = np.asarray(arrays["episode_starts"])
+    n_frames = len(starts)
+    if n_frames == 0 or not starts[0]:
+        raise _invalid(path, "its first row does not start an episode")
+    first_rows = np.flatnonzero(starts)
+    if len(first_rows) != meta["n_episodes"]:
+        raise _invalid(path, f"meta.json says {meta['n_episodes']} episodes but episode_starts.npy marks "
+                             f"{len(first_rows)}")
+    lengths = meta.get("episode_lengths")
+    if lengths is not None and lengths != (np.diff(first_rows, append=n_frames) - 1).tolist():
+        raise _invalid(path, "meta.json's episode_lengths do not match the episodes that episode_starts.npy marks")
+
+    def at(row: int) -> str:
+        return f"row {row} (episode {int(np.searchsorted(first_rows, row, side='right')) - 1})"
+
+    for name in ("states", "rewards", "actions"):
+        if name == "actions" and space["type"] == "discrete":
+            continue
+        row = _first_bad_row(arrays[name], _not_finite)
+        if row is not None:
+            values = np.asarray(arrays[name][row], dtype=np.float64).reshape(-1)
+            raise _invalid(path, f"{name}.npy holds {values[~np.isfinite(values)][0]} in {at(row)}")
+    if space["type"] == "discrete":
+        low, high = space.get("start", 0), space.get("start", 0) + space["n"] - 1
+        row = _first_bad_row(actions, lambda chunk, rows: (chunk < low) | (chunk > high))
+        if row is not None:
+            raise _invalid(path, f"actions.npy holds action {int(actions[row])} in {at(row)}, outside the declared "
+                                 f"discrete actions {low}..{high}")
+        return
+    if "low" not in space and "high" not in space:
+        return
+    width = actions.shape[1]
+    low = np.broadcast_to(np.asarray(space.get("low", -np.inf), np.float64).reshape(-1), (width,))
+    high = np.broadcast_to(np.asarray(space.get("high", np.inf), np.float64).reshape(-1), (width,))
+    taken = np.ones(n_frames, dtype=bool)  # the last row of an episode holds a placeholder zero, no action taken
+    taken[first_rows[1:] - 1] = False
+    taken[-1] = False
+
+    def outside(chunk: np.ndarray, rows: slice) -> np.ndarray:
+        return taken[rows] & ((chunk < low) | (chunk > high)).any(axis=1)
+
+    row = _first_bad_row(actions, outside)
+    if row is not None:
+        raise _invalid(path, f"actions.npy holds {np.asarray(actions[row]).tolist()} in {at(row)}, outside the "
+                             f"declared action bounds {low.tolist()} .. {high.tolist()}")
+
+
 def load_dataset(path: str | Path, in_memory: bool = False) -> Dataset:
     """Open a dataset directory. Arrays are memory-mapped unless ``in_memory`` is true.
 
     Raises ``SrlBenchError`` with a clear sentence if the directory is missing, is not a dataset, or
-    its arrays are truncated or inconsistent.
+    its metadata or arrays are truncated, malformed or inconsistent: dtypes and shapes are checked from
+    the ``.npy`` headers; the values of the small arrays (states, rewards, actions, episode starts) are
+    scanned for non-finite numbers and actions outside the declared space; the observations' values
+    are never read.
     """
     path = Path(path)
     meta_path = path / META_FILE
@@ -196,14 +352,21 @@ def load_dataset(path: str | Path, in_memory: bool = False) -> Dataset:
     try:
         meta = json.loads(meta_path.read_text())
     except json.JSONDecodeError as exc:
-        raise SrlBenchError(f"{meta_path} is not valid JSON ({exc.msg}); regenerate the dataset") from exc
+        raise SrlBenchError(f"{meta_path} is not valid JSON ({exc.msg}); regenerate the dataset") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SrlBenchError(f"cannot read {meta_path} ({exc.__class__.__name__}); regenerate the dataset") from None
+    if not isinstance(meta, dict):
+        raise SrlBenchError(f"{meta_path} must hold a JSON object, not a {type(meta).__name__}; regenerate the dataset")
     if meta.get("format_version") != FORMAT_VERSION:
         raise SrlBenchError(
             f"{path} has dataset format version {meta.get('format_version')!r}; this srl-bench reads "
             f"version {FORMAT_VERSION}; regenerate the dataset"
         )
+    problem = meta_problem(meta)
+    if problem:
+        raise _invalid(path, problem)
     arrays = {}
-    n_frames = meta.get("n_frames")
+    n_frames = meta["n_frames"]
     for name in ARRAY_NAMES:
         file = path / f"{name}.npy"
         if not file.is_file():
@@ -211,12 +374,14 @@ def load_dataset(path: str | Path, in_memory: bool = False) -> Dataset:
         try:
             array = np.load(file, mmap_mode=None if in_memory else "r")
         except (ValueError, OSError, EOFError) as exc:
-            raise SrlBenchError(f"{file} is truncated or corrupt ({exc}); regenerate the dataset") from exc
+            reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+            raise SrlBenchError(f"{file} is truncated or corrupt ({reason}); regenerate the dataset") from None
+        dtype, ndim, described = _array_spec(name, meta["action_space"])
+        if array.dtype != np.dtype(dtype) or array.ndim != ndim:
+            raise _invalid(path, f"{file.name} holds a {array.dtype} array of shape {tuple(array.shape)}, but {name} "
+                                 f"must be {described}")
         if len(array) != n_frames:
-            raise SrlBenchError(
-                f"{file} has {len(array)} rows but meta.json says {n_frames}; regenerate the dataset"
-            )
+            raise _invalid(path, f"{file.name} has {len(array)} rows but meta.json says {n_frames} frames")
         arrays[name] = array
-    if n_frames == 0 or not arrays["episode_starts"][0]:
-        raise SrlBenchError(f"{path} is inconsistent: its first row does not start an episode")
+    _check_arrays(path, meta, arrays)
     return Dataset(path=path, meta=meta, **arrays)

@@ -115,6 +115,8 @@ def evaluate(
         "dropped_constant_dims": [n for n, d in zip(names, dropped) if d],
         "k": k,
         "state_dim": int(s_eval.shape[1]),
+        # the metrics ignore the state's scale; its spread shows a state that shrank towards a constant
+        "state_std": float(s_eval.std(axis=0).mean()),
         "n_eval_frames": int(len(s_eval)),
         "n_probe_train_frames": int(len(train_rows)),
         "split": split,

@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from srl_bench.encoder import FeatureEncoder, gaussian_posterior  # noqa: F401  (gaussian_posterior re-exported)
+from srl_bench.errors import SrlBenchError
 
 # channels of the stride-2 convolutions: "small" suits 64×64; "deep" adds capacity and a 3×3 layer each
 BACKBONES = {"small": (32, 64, 64, 128), "deep": (32, 64, 128, 256)}
@@ -27,6 +28,24 @@ def conv_backbone(in_channels: int, kind: str = "small") -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+def min_image_size(kind: str = "small") -> int:
+    """The smallest image side the backbone takes: each stride-2 4×4 convolution (padding 1) maps a
+    side n to n // 2, which must stay at least 1 (the deep backbone's 3×3 layers keep the size)."""
+    if kind not in BACKBONES:
+        raise ValueError(f"unknown backbone {kind!r}; choose one of: {', '.join(BACKBONES)}")
+    return 2 ** len(BACKBONES[kind])
+
+
+def check_image_size(image_shape: tuple[int, ...], kind: str = "small") -> None:
+    """Refuse, in one sentence, H×W×C images smaller than the backbone ``kind`` takes."""
+    smallest = min_image_size(kind)
+    height, width = int(image_shape[0]), int(image_shape[1])
+    if height < smallest or width < smallest:
+        raise SrlBenchError(f"the {kind} CNN backbone needs images of at least {smallest}×{smallest} pixels, but these "
+                            f"are {height}×{width}; generate the dataset with --image-size {smallest} or more, or "
+                            "train with --set backbone=mlp")
+
+
 def conv_output_size(backbone: nn.Module, image_shape: tuple[int, int, int]) -> int:
     """Number of features the backbone gives for one H×W×C image."""
     height, width, channels = image_shape
@@ -41,6 +60,8 @@ class ConvEncoder(FeatureEncoder):
                  out_dim: int | None = None) -> None:
         super().__init__(state_dim)
         self.image_shape = tuple(image_shape)
+        if backbone in BACKBONES:
+            check_image_size(self.image_shape, backbone)
         self.backbone = conv_backbone(image_shape[2], backbone)
         self.head = nn.Linear(conv_output_size(self.backbone, self.image_shape), out_dim or state_dim)
 

@@ -1,13 +1,19 @@
 """A run's results: the ``rl.json`` payload, the normalised score against the reference runs, and the
 files (``rl.json``, ``curve.csv``), written into the temporary directory of ``srl_bench.publish``'s
-``Publisher``, which moves it into place when complete."""
+``Publisher``, which moves it into place when complete; and the resume area (:class:`ResumeArea`),
+where each seed's result is kept as soon as it finishes, so that an interrupted run loses none."""
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import math
+import os
+import re
+import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -17,6 +23,7 @@ import torch
 
 from srl_bench import __version__
 from srl_bench.errors import SrlBenchError
+from srl_bench.publish import TEMP_INFIX, clean_stale, write_json_atomic, write_text_atomic
 from srl_bench.rl.agent import SeedResult, policy_name
 from srl_bench.rl.protocol import seed_scores
 from srl_bench.rl.settings import RLRun
@@ -187,3 +194,264 @@ def write_results(work_dir: Path, payload: dict[str, Any], rows: Sequence[dict[s
     the run's other files (agents, ``tb/``)."""
     (work_dir / "curve.csv").write_text(curve_csv(rows))
     (work_dir / "rl.json").write_text(json.dumps(payload, indent=2))
+
+
+# --- the resume area -----------------------------------------------------------------------------
+
+RESUME_SUFFIX = ".partial"  # .NAME.partial beside the output NAME (never .NAME.tmp-PID, which is cleaned)
+RESUME_MARKER = "srl-bench-resume.json"
+RESUME_KIND = "rl-resume"
+SEED_FORMAT = "srl-bench-rl-seed/1"
+
+
+def resume_dir_for(out: str | Path) -> Path:
+    """Where the finished seeds of a run that writes ``out`` are kept until it is published:
+    ``.NAME.partial`` beside it, outside the publisher's temporary directory (deleted on abort)."""
+    out = Path(out)
+    return out.parent / f".{out.name}{RESUME_SUFFIX}"
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _sha256_state(module: torch.nn.Module) -> str:
+    digest = hashlib.sha256()
+    for key, value in module.state_dict().items():
+        digest.update(key.encode())
+        if isinstance(value, torch.Tensor):
+            tensor = value.detach().cpu().contiguous()
+            digest.update(f"{tensor.dtype}{tuple(tensor.shape)}".encode())
+            digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+        else:
+            digest.update(repr(value).encode())
+    return digest.hexdigest()
+
+
+def representation_identity(representation: Any) -> dict[str, Any] | None:
+    """What identifies the representation a seed was trained through: the name of a reference, the
+    checksums of a run directory's ``config.json`` and ``model.pt``, the class and weights of an
+    encoder module; None for a plain callable (nothing to check it by, so its seeds are not resumed)."""
+    if representation.kind != "learned":
+        return {"kind": representation.kind, "name": representation.name}
+    run_dir = representation.info.get("run_dir")
+    if run_dir is not None:
+        from srl_bench.runs import CONFIG_FILE, WEIGHTS_FILE
+
+        return {"kind": "learned", "run_files": {name: _sha256_file(Path(run_dir) / name)
+                                                 for name in (CONFIG_FILE, WEIGHTS_FILE)}}
+    encoder = representation.encoder
+    if isinstance(encoder, torch.nn.Module):
+        cls = type(encoder)
+        return {"kind": "learned", "class": f"{cls.__module__}.{cls.__qualname__}", "weights": _sha256_state(encoder)}
+    return None
+
+
+def run_fingerprint(run: RLRun) -> dict[str, Any] | None:
+    """Everything but the seed that determines a seed's result (None: the representation cannot be
+    identified). Two calls whose fingerprints match train the same agent for the same seed."""
+    identity = representation_identity(run.representation)
+    if identity is None:
+        return None
+    return strict_json({
+        "env_id": run.env_id, "algo": run.algo, "representation": identity, "env_kwargs": run.factory.env_kwargs,
+        "hyperparams": run.config.hyperparams(), "evaluation": {**run.protocol.describe(),
+                                                                "budget": run.protocol.budget},
+        "policy": policy_name(run.config.runner, run.representation), "device": str(run.device),
+        "vec_env": run.options.vec_env, "versions": versions(),
+    })
+
+
+def _digest(fingerprint: Mapping[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()
+
+
+def _seeds(seeds: Sequence[int]) -> str:
+    return ", ".join(map(str, seeds))
+
+
+@dataclass(frozen=True)
+class StoredSeed:
+    """One finished seed kept in the resume area."""
+
+    seed: int
+    result: SeedResult
+    rows: list[dict[str, Any]]  # its rows of curve.csv, as first recorded
+    seconds: float  # how long it took
+
+
+class ResumeArea:
+    """The finished seeds of a run that writes ``out``, kept in ``.NAME.partial`` beside it until the
+    output is published (then removed), so that an interrupted run can resume from them.
+
+    Per seed: ``seed<S>.json`` (its SeedResult, its curve rows, and the fingerprint of everything it
+    depends on), written atomically and last, beside its ``agent_seed<S>.zip`` (with ``save_agents``)
+    and ``tb/seed<S>/`` (its TensorBoard runs, when written). A seed is reused only when its
+    fingerprint matches this run's. ``srl-bench-resume.json`` marks the folder as srl-bench's own: a
+    folder of that name without it is never written into or deleted.
+    """
+
+    def __init__(self, out: str | Path, fingerprint: dict[str, Any]) -> None:
+        self.out = Path(out)
+        self.path = resume_dir_for(out)
+        self.fingerprint = fingerprint
+        self.digest = _digest(fingerprint)
+        self.kept: list[int] = []  # seeds of this run that are in the area (reused or newly stored)
+        self._check()
+
+    def _check(self) -> None:
+        path = self.path
+        if os.path.islink(path) or (os.path.lexists(path) and not path.is_dir()):
+            raise SrlBenchError(f"{path} is in the way of srl-bench's resume area for {self.out} (it is not a "
+                                "folder); move it away")
+        if path.is_dir() and any(path.iterdir()) and not self._ours():
+            raise SrlBenchError(f"{path} is in the way of srl-bench's resume area for {self.out} (it has no "
+                                f"{RESUME_MARKER}), so nothing in it was touched; move it away")
+
+    def _ours(self) -> bool:
+        marker = _json_file(self.path / RESUME_MARKER)
+        return isinstance(marker, dict) and marker.get("kind") == RESUME_KIND
+
+    def seed_file(self, seed: int) -> Path:
+        return self.path / f"seed{seed}.json"
+
+    def agent_file(self, seed: int) -> Path:
+        return self.path / f"agent_seed{seed}.zip"
+
+    def tb_dir(self, seed: int) -> Path:
+        return self.path / "tb" / f"seed{seed}"
+
+    # reading
+
+    def lookup(self, seeds: Sequence[int], need_agent: bool) -> tuple[dict[int, StoredSeed], dict[int, str]]:
+        """The seeds of ``seeds`` that can be reused, and, for those kept there that cannot, why not."""
+        reusable: dict[int, StoredSeed] = {}
+        refused: dict[int, str] = {}
+        if not self.path.is_dir() or not self._ours():
+            return reusable, refused
+        for seed in seeds:
+            if not self.seed_file(seed).exists():
+                continue
+            stored, why = self._load(seed, need_agent)
+            if stored is not None:
+                reusable[seed] = stored
+            else:
+                refused[seed] = why
+        return reusable, refused
+
+    def _load(self, seed: int, need_agent: bool) -> tuple[StoredSeed | None, str]:
+        content = _json_file(self.seed_file(seed))
+        if not isinstance(content, dict) or content.get("format") != SEED_FORMAT or content.get("seed") != seed:
+            return None, "unreadable"
+        if content.get("fingerprint_sha256") != self.digest:
+            before = content.get("fingerprint")
+            differ = ([key for key in sorted({*self.fingerprint, *before})
+                       if self.fingerprint.get(key) != before.get(key)] if isinstance(before, dict) else [])
+            return None, f"other {', '.join(differ)}" if differ else "other settings"
+        if need_agent and not self.agent_file(seed).is_file():
+            return None, "no saved agent"
+        try:
+            rows = [{field: row[field] for field in CURVE_FIELDS} for row in content["rows"]]
+            result = SeedResult(int(content["timesteps"]), content["observation_shape"])
+            seconds = float(content["seconds"])
+        except (KeyError, TypeError, ValueError):
+            return None, "unreadable"
+        if not rows or any(row["seed"] != seed for row in rows):
+            return None, "unreadable"
+        return StoredSeed(seed, result, rows, seconds), ""
+
+    def announce(self, reused: Sequence[int], refused: Mapping[int, str]) -> str | None:
+        """The one line that says which seeds are reused and which kept ones are trained again."""
+        parts = [f"resuming: seeds {_seeds(reused)} reused from {self.path}"] if reused else []
+        where = "kept there" if reused else f"kept in {self.path}"
+        for reason in dict.fromkeys(refused.values()):
+            parts.append(f"seeds {_seeds([s for s in refused if refused[s] == reason])} {where} are trained again "
+                         f"({reason})")
+        return "srl-bench: " + "; ".join(parts) if parts else None
+
+    def restore(self, stored: StoredSeed, work_dir: Path | None, save_agents: bool,
+                tensorboard_dir: str | None) -> None:
+        """Put a reused seed's files (its agent, its TensorBoard runs) into the run's output."""
+        self.kept.append(stored.seed)
+        if work_dir is None:
+            return
+        if save_agents:
+            shutil.copyfile(self.agent_file(stored.seed), work_dir / f"agent_seed{stored.seed}.zip")
+        tb = self.tb_dir(stored.seed)
+        if tensorboard_dir is not None and tb.is_dir():
+            for run_dir in sorted(tb.iterdir()):
+                if run_dir.is_dir() and not run_dir.name.startswith("."):
+                    shutil.copytree(run_dir, Path(tensorboard_dir) / run_dir.name, dirs_exist_ok=True)
+
+    # writing
+
+    def store(self, seed: int, result: SeedResult, rows: Sequence[dict[str, Any]], seconds: float,
+              agent: Path | None = None, tensorboard_runs: Sequence[Path] = ()) -> None:
+        """Keep one finished seed: its files first, then ``seed<S>.json`` (atomically), which commits it."""
+        self._create()
+        self.seed_file(seed).unlink(missing_ok=True)  # a seed kept with other settings no longer stands
+        if agent is not None and agent.is_file():
+            write_text_atomic(self.agent_file(seed), agent.read_bytes())
+        if tensorboard_runs:
+            self._store_tree(seed, tensorboard_runs)
+        write_json_atomic(self.seed_file(seed), {
+            "format": SEED_FORMAT, "seed": seed, "fingerprint_sha256": self.digest, "fingerprint": self.fingerprint,
+            "timesteps": result.timesteps, "observation_shape": result.observation_shape,
+            "seconds": round(seconds, 2), "rows": [dict(row) for row in rows],
+        })
+        if seed not in self.kept:
+            self.kept.append(seed)
+
+    def _create(self) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        if not self._ours():
+            write_json_atomic(self.path / RESUME_MARKER, {
+                "kind": RESUME_KIND, "output": self.out.name,
+                "note": f"finished seeds of an interrupted srl-bench rl run writing {self.out.name}; run the same "
+                        "command again to resume from them; removed once the output is published"})
+
+    def _store_tree(self, seed: int, runs: Sequence[Path]) -> None:
+        target = self.tb_dir(seed)
+        target.parent.mkdir(exist_ok=True)
+        clean_stale(target)
+        tmp = target.with_name(f".{target.name}{TEMP_INFIX}{os.getpid()}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            for run_dir in runs:
+                shutil.copytree(run_dir, tmp / run_dir.name)
+            shutil.rmtree(target, ignore_errors=True)
+            os.rename(tmp, target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+    def remove(self) -> None:
+        """Delete the area (after the output is published), when it is srl-bench's own."""
+        if self.path.is_dir() and not self.path.is_symlink() and self._ours():
+            shutil.rmtree(self.path, ignore_errors=True)
+
+    def interrupted_line(self) -> str | None:
+        """What to print when the run is interrupted with seeds kept: how to resume."""
+        if not self.kept:
+            return None
+        return (f"srl-bench: seeds {_seeds(sorted(self.kept))} finished and are kept in {self.path}; run the same "
+                "command again to resume from them")
+
+
+def tensorboard_runs(tensorboard_dir: str | None, representation_name: str, seed: int) -> list[Path]:
+    """The TensorBoard run folders SB3 wrote for one seed (``<name>_seed<S>_<n>``)."""
+    if tensorboard_dir is None or not Path(tensorboard_dir).is_dir():
+        return []
+    pattern = re.compile(rf"{re.escape(representation_name)}_seed{seed}_\d+")
+    return [path for path in sorted(Path(tensorboard_dir).iterdir()) if path.is_dir() and pattern.fullmatch(path.name)]
+
+
+def _json_file(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None

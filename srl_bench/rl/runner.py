@@ -6,12 +6,18 @@ writes the results (``results``): ``rl.json`` (scores, budget, seeds, hyper-para
 score), ``curve.csv`` (the learning curves), the agents when asked for and, when TensorBoard is
 installed, ``tb/``, into a temporary directory that ``srl_bench.publish.Publisher`` moves into place
 when complete (docs/metrics.md, "Downstream RL").
+
+With an output, each seed is also kept, as soon as it finishes, in the resume area ``.NAME.partial``
+beside it (``results.ResumeArea``), which survives an interrupted or killed run: the same call again
+reuses the finished seeds whose settings match, trains the rest, and writes the same ``rl.json`` and
+``curve.csv`` as an uninterrupted run; the area is removed once the output is published.
 """
 
 from __future__ import annotations
 
+import sys
 import time
-from typing import Any
+from typing import Any, Mapping
 
 import torch
 
@@ -22,14 +28,23 @@ from srl_bench.rl.protocol import Curve, EvaluationProtocol
 from srl_bench.rl.representations import env_kwargs_for, resolve_representation
 from srl_bench.device import resolve_device
 from srl_bench.publish import Publisher
-from srl_bench.rl.results import attach_references, rl_payload, strict_json, write_results
+from srl_bench.rl.results import (
+    ResumeArea,
+    StoredSeed,
+    attach_references,
+    rl_payload,
+    run_fingerprint,
+    strict_json,
+    tensorboard_runs,
+    write_results,
+)
 from srl_bench.rl.settings import RLRun, RunOptions
 from srl_bench.rl.wrappers import frozen
 
 
 def prepare_run(encoder_or_run: Any, env_id: str, algo: str, options: RunOptions) -> RLRun:
     """Everything one call needs before training, checked in this order: the output path, the action
-    space, the hyper-parameters, the representation (nothing is written yet)."""
+    space, the hyper-parameters, the representation, the resume area (nothing is written yet)."""
     if options.torch_threads is not None:
         torch.set_num_threads(options.torch_threads)
     device = resolve_device(options.device)
@@ -42,24 +57,55 @@ def prepare_run(encoder_or_run: Any, env_id: str, algo: str, options: RunOptions
         representation.info["state_dim"] = true_state_dim
     factory = EnvFactory(env_id, env_kwargs_for(representation, options.env_kwargs), representation,
                          runner=config.runner, gamma=config.gamma, vec_env=options.vec_env)
-    return RLRun(algo=algo, env_id=env_id, options=options, config=config,
-                 protocol=EvaluationProtocol.from_config(config.runner), representation=representation,
-                 factory=factory, action_space=action_space, device=device, publisher=publisher)
+    run = RLRun(algo=algo, env_id=env_id, options=options, config=config,
+                protocol=EvaluationProtocol.from_config(config.runner), representation=representation,
+                factory=factory, action_space=action_space, device=device, publisher=publisher)
+    if options.out is not None:
+        fingerprint = run_fingerprint(run)
+        if fingerprint is not None:  # None: a callable representation, which nothing identifies
+            run.resume = ResumeArea(options.out, fingerprint)
+    return run
 
 
-def run_seeds(run: RLRun, curve: Curve) -> dict[int, SeedResult]:
-    """Train (or, for the random policy, only evaluate) each seed in turn, the encoder frozen throughout."""
+def reusable_seeds(run: RLRun) -> dict[int, StoredSeed]:
+    """The finished seeds of an interrupted earlier call with the same settings, said in one stderr line."""
+    if run.resume is None:
+        return {}
+    need_agent = run.options.save_agents and run.representation.kind != "random_policy"
+    reused, refused = run.resume.lookup(run.options.seeds, need_agent=need_agent)
+    line = run.resume.announce(sorted(reused), refused)
+    if line is not None:
+        print(line, file=sys.stderr)
+    return reused
+
+
+def run_seeds(run: RLRun, curve: Curve, reuse: Mapping[int, StoredSeed] | None = None) -> dict[int, SeedResult]:
+    """Train (or, for the random policy, only evaluate) each seed in turn, the encoder frozen throughout;
+    a seed in ``reuse`` is taken from the resume area instead, and each one trained is kept there."""
     from stable_baselines3.common.utils import set_random_seed
 
+    reuse = reuse or {}
     results: dict[int, SeedResult] = {}
     with frozen(run.representation.encoder):
         for seed in run.options.seeds:
+            if seed in reuse:
+                stored = reuse[seed]
+                run.resume.restore(stored, run.work_dir, run.options.save_agents, run.tensorboard_dir)
+                curve.rows.extend(dict(row) for row in stored.rows)
+                curve.advance(run.protocol.budget)
+                results[seed] = stored.result
+                continue
             set_random_seed(seed, using_cuda=run.device.type == "cuda")
             curve.start_seed()
+            first, start = len(curve.rows), time.perf_counter()
             if run.representation.kind == "random_policy":
                 results[seed] = evaluate_random_policy(run, seed, curve)
             else:
                 results[seed] = train_one_seed(run, seed, curve)
+            if run.resume is not None:
+                run.resume.store(seed, results[seed], curve.rows[first:], time.perf_counter() - start,
+                                 agent=run.agent_path(seed),
+                                 tensorboard_runs=tensorboard_runs(run.tensorboard_dir, run.representation.name, seed))
     return results
 
 
@@ -93,6 +139,8 @@ def rl_evaluate(encoder_or_run: Any, env_id: str, algo: str = "ppo", settings: R
               env, algorithm and budget, for the normalised score.
             - vec_env: ``dummy`` (one process) or ``subproc`` (one process per env).
             - overwrite: replace an earlier RL result in ``out``; progress: show a progress bar.
+              An interrupted call with ``out`` keeps its finished seeds in ``.NAME.partial`` beside it;
+              the same call again reuses them (see the module docstring).
             - save_agents: also save each seed's trained agent as ``agent_seed<S>.zip`` in ``out``.
             - torch_threads: ``torch.set_num_threads`` for this process (small agents often run fastest on 1).
 
@@ -105,23 +153,32 @@ def rl_evaluate(encoder_or_run: Any, env_id: str, algo: str = "ppo", settings: R
     try:
         if run.publisher is not None:
             run.publisher.begin()
+        reuse = reusable_seeds(run)
         bar = tqdm(total=run.protocol.budget * len(run.options.seeds), unit="step",
                    desc=f"{algo} {run.representation.name}", disable=not run.options.progress, dynamic_ncols=True)
         curve = Curve(bar)
         start = time.perf_counter()
         try:
-            results = run_seeds(run, curve)
+            results = run_seeds(run, curve, reuse)
         finally:
             bar.close()
-        payload = rl_payload(run, curve.rows, results, time.perf_counter() - start)
+        # the seconds of the reused seeds count too, so that env_steps_per_second stays a rate
+        seconds = time.perf_counter() - start + sum(stored.seconds for stored in reuse.values())
+        payload = rl_payload(run, curve.rows, results, seconds)
         attach_references(payload, run.options.references)
         payload = strict_json(payload)
         if run.publisher is not None:
             write_results(run.publisher.tmp_dir, payload, curve.rows)
             run.publisher.publish()
-    except BaseException:
+    except BaseException as exc:
         if run.publisher is not None:
             run.publisher.abort()
+        if isinstance(exc, KeyboardInterrupt) and run.resume is not None:
+            line = run.resume.interrupted_line()
+            if line is not None:
+                print(line, file=sys.stderr)
         raise
+    if run.resume is not None:
+        run.resume.remove()
     payload["curve"] = curve.rows
     return payload

@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Literal
+from typing import TYPE_CHECKING, Any, Iterable, Literal
 
 import gymnasium as gym
 import numpy as np
@@ -20,6 +20,9 @@ from srl_bench.rl.config import Count, RLConfig
 from srl_bench.rl.envs import EnvFactory
 from srl_bench.rl.protocol import EvaluationProtocol
 from srl_bench.rl.representations import Representation
+
+if TYPE_CHECKING:
+    from srl_bench.rl.results import ResumeArea
 
 # rl_evaluate's names for keys of the RL config (RunnerConfig), which checks them
 CONFIG_OPTIONS = {"timesteps": "n_timesteps", "n_envs": "n_envs", "eval_freq": "eval_freq", "n_eval": "n_eval",
@@ -106,6 +109,7 @@ class RLRun:
     action_space: gym.Space
     device: torch.device
     publisher: Publisher | None = None  # writes options.out atomically (None: nothing is written)
+    resume: ResumeArea | None = None  # each finished seed, kept beside options.out until published (None: no out)
 
     @property
     def work_dir(self) -> Path | None:
