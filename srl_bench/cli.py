@@ -43,7 +43,7 @@ def describe_dataset(dataset) -> str:
         ("image shape", "×".join(str(v) for v in dataset.image_shape) + " uint8"),
         ("state", ", ".join(dataset.state_names)),
         ("action space", action),
-        ("policy", f"{meta['policy']} (seed {meta['seed']})"),
+        ("policy", f"{meta.get('policy', '?')} (seed {meta.get('seed', '?')})"),
         ("size on disk", f"{size / 2**20:.1f} MiB"),
     ]
     return "\n".join(f"  {name:<13} {value}" for name, value in rows)
@@ -108,10 +108,12 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     from srl_bench.report import format_metrics, write_json_atomic
     from srl_bench.runs import evaluate_run
 
+    from srl_bench.publish import check_output_path
+
+    out = check_output_path(args.out, want_dir=False) if args.out else Path(args.run) / "metrics.json"
     options = {"k": args.k} if args.k is not None else {}
     metrics = evaluate_run(args.run, args.data, test_fraction=args.test_fraction, split_seed=args.split_seed,
                            whole_dataset=args.whole_dataset, mlp_probe=args.mlp_probe, **options)
-    out = Path(args.out) if args.out else Path(args.run) / "metrics.json"
     write_json_atomic(out, metrics)
     print(format_metrics(metrics))
     print(f"wrote {out}")
@@ -120,10 +122,11 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 def cmd_benchmark(args: argparse.Namespace) -> None:
     from srl_bench.bench import run_benchmark
 
-    out = run_benchmark(args.config, out_dir=args.out, work_dir=args.work_dir, progress=not args.quiet,
-                        reuse=not args.fresh)
-    print((out / "leaderboard.md").read_text())
-    print(f"wrote {out / 'leaderboard.md'} and {out / 'leaderboard.csv'}")
+    out = run_benchmark(args.config, out_dir=args.out, work_dir=args.work_dir, jobs=args.jobs, backend=args.backend,
+                        address=args.address, fresh=args.fresh, dry_run=args.dry_run, progress=not args.quiet)
+    if out is not None:
+        print((out / "leaderboard.md").read_text())
+        print(f"wrote {out}/: leaderboard.md, leaderboard.csv, runs.csv, rl_runs.csv")
 
 
 def cmd_rl(args: argparse.Namespace) -> None:
@@ -232,9 +235,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("benchmark", help="generate, train, evaluate and rank, from a benchmark YAML")
     p.add_argument("config", help="e.g. configs/benchmarks/quick.yaml")
-    p.add_argument("--out", default=None, help="results directory (default: the config's `out`)")
-    p.add_argument("--work-dir", default=None, help="where datasets and runs go (default: the config's `work_dir`)")
-    p.add_argument("--fresh", action="store_true", help="regenerate and retrain even when results exist")
+    p.add_argument("--out", default=None, help="leaderboard folder (default: the config's `out`, else WORK_DIR/leaderboard)")
+    p.add_argument("--work-dir", default=None, help="where datasets, runs and cell results go (default: the config's)")
+    p.add_argument("--jobs", type=int, default=None, help="cells computed at once (default 1; local processes, or "
+                   "Ray tasks); each cell runs on the config's `threads` torch threads")
+    p.add_argument("--backend", default="local", choices=["local", "ray"], help="local processes, or a Ray cluster")
+    p.add_argument("--address", default=None, help="Ray cluster address (default: start a local Ray)")
+    p.add_argument("--dry-run", action="store_true", help="print the cells, what is done, and the time left")
+    p.add_argument("--fresh", action="store_true", help="recompute every cell even when its result exists")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_benchmark)
     return parser

@@ -191,7 +191,10 @@ def describe_error(error: dict[str, Any], model: type[BaseModel]) -> str:
     if kind == "missing":
         return f"key {key!r} is required"
     message = message[0].lower() + message[1:]
-    return f"key {key!r}: {message}" + ("" if "got" in message else f", got {given!r}")
+    if not loc:  # a check across keys
+        return message
+    shown = repr(given) if len(repr(given)) <= 80 else repr(given)[:77] + "..."
+    return f"key {key!r}: {message}" + ("" if "got" in message else f", got {shown}")
 
 
 def validate(model: type[Model], values: Any, source: str, context: dict[str, Any] | None = None) -> Model:

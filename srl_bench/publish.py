@@ -71,7 +71,8 @@ KINDS: dict[str, OutputKind] = {
     "rl": OutputKind("rl", "RL result directory", "rl.json", ("env_id", "algo"),
                      ("rl.json", "curve.csv", "agent_seed*.zip"), {"tb": _TENSORBOARD_FILES}),
     "benchmark": OutputKind("benchmark", "benchmark results directory", "leaderboard.md", (),
-                            ("leaderboard.md", "leaderboard.csv", "runs.csv")),
+                            ("leaderboard.*", "runs.csv", "rl_runs.csv", "curves.csv", "timing.json", "index.html"),
+                            {"plots": ("*.png",)}),
 }
 
 _LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?P<what>tmp|old)-(?P<pid>\d+)$")

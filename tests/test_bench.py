@@ -8,37 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from srl_bench.bench import bootstrap_ci, leaderboard, leaderboard_markdown, load_benchmark, run_benchmark
+from srl_bench.bench import bootstrap_ci, leaderboard, leaderboard_markdown, load_benchmark
 from srl_bench.errors import SrlBenchError
-
-TINY = """
-name: tiny
-seeds: [0, 1]
-methods: [random, supervised]
-train: {epochs: 2, batch_size: 32}
-envs:
-  - {id: srl/CartPole-v0, episodes: 10, max_steps: 20, image_size: 24}
-"""
-
-
-def test_benchmark_end_to_end_and_reuse(tmp_path: Path) -> None:
-    config = tmp_path / "tiny.yaml"
-    config.write_text(TINY)
-    out = run_benchmark(config, out_dir=tmp_path / "results", work_dir=tmp_path / "work", progress=False)
-    table = pd.read_csv(out / "leaderboard.csv")
-    assert sorted(table["method"]) == ["random", "supervised"]
-    assert (table["n_seeds"] == 2).all()
-    assert (table["probe_linear_r2_ci_low"] <= table["probe_linear_r2_mean"]).all()
-    runs = pd.read_csv(out / "runs.csv")
-    assert len(runs) == 4 and set(runs["seed"]) == {0, 1}
-    markdown = (out / "leaderboard.md").read_text()
-    assert "### srl/CartPole-v0" in markdown and "| supervised |" in markdown
-    # a second run with the same settings reuses the trained runs: same numbers
-    before = {p: p.stat().st_mtime_ns for p in (tmp_path / "work").rglob("model.pt")}
-    run_benchmark(config, out_dir=tmp_path / "results", work_dir=tmp_path / "work", progress=False)
-    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "work").rglob("model.pt")} == before
-    pd.testing.assert_frame_equal(pd.read_csv(out / "runs.csv"), runs)
-
 
 def test_bootstrap_interval() -> None:
     mean, low, high = bootstrap_ci(np.array([1.0, 2.0, 3.0, 4.0]))

@@ -1,52 +1,201 @@
-"""Leaderboards: per (environment, method), the mean over seeds and a 95% stratified-bootstrap interval."""
+"""Leaderboards from a benchmark's cell results: per environment and method, each metric's mean over
+seeds with its 95% stratified-bootstrap interval (``srl_bench.stats``), and the downstream-RL
+normalised score against the ``ground_truth`` and ``random_policy`` agents of the same benchmark.
+
+Nothing here trains or evaluates: the tables are made from the cell records alone, and written as
+``runs.csv`` (one row per env × method × seed), ``rl_runs.csv`` (one row per env × representation ×
+RL seed), ``leaderboard.csv`` and ``leaderboard.md``. No timing goes into the CSVs, so the same
+benchmark gives the same bytes however it was run.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import json
+import math
+from pathlib import Path
+from typing import Any, Iterable
 
+import numpy as np
 import pandas as pd
 
-from srl_bench.metrics import HIGHER_IS_BETTER
+from srl_bench.bench.config import REFERENCES, BenchmarkConfig
 from srl_bench.stats import mean_ci
 
-LEADERBOARD_METRICS = ("knn_mse_ratio", "knn_mse", "gtc_mean", "probe_linear_r2")
+# metric -> (higher is better, shown in the markdown table)
+METRICS: dict[str, tuple[bool, bool]] = {
+    "knn_mse_ratio": (False, True), "knn_mse": (False, False), "gtc_mean": (True, True),
+    "probe_linear_r2": (True, True), "probe_mlp_r2": (True, True), "state_std": (True, True),
+    "rl_score": (True, True),
+}
+LEADERBOARD_METRICS = tuple(METRICS)
+SORT_BY = "probe_linear_r2"
 
 # the shared rliable wrapper (srl_bench.stats), under the name srl_bench.bench has always exported
 bootstrap_ci = mean_ci
 
 
-def leaderboard(runs: pd.DataFrame, metrics: tuple[str, ...] = LEADERBOARD_METRICS) -> pd.DataFrame:
-    """One row per (env, method): ``n_seeds`` and, per metric, ``<m>_mean``, ``<m>_ci_low``, ``<m>_ci_high``
-    (NaN bounds for a single seed: see ``srl_bench.stats``).
+def normalised_scores(rl_runs: pd.DataFrame) -> pd.Series:
+    """Per RL run: (R − mean R_random_policy) / (mean R_ground_truth − mean R_random_policy), the
+    references' means taken over their seeds in the same env; NaN where a reference is missing or the
+    two coincide."""
+    out = pd.Series(np.nan, index=rl_runs.index, dtype=float)
+    for env, group in rl_runs.groupby("env", sort=False):
+        by_name = group.groupby("representation")["score"].mean()
+        if not {"ground_truth", "random_policy"} <= set(by_name.index):
+            continue
+        span = by_name["ground_truth"] - by_name["random_policy"]
+        if abs(span) > 1e-12:
+            out[group.index] = (group["score"] - by_name["random_policy"]) / span
+    return out
 
-    ``runs`` has one row per (env, method, seed) with the metric columns. Rows are sorted by env, then
-    by the linear probe's R² (best first).
-    """
+
+def collect(config: BenchmarkConfig, cells: Iterable[Any], records: dict[str, dict[str, Any] | None]
+            ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(runs, rl_runs)`` from the finished cells (failed or missing cells leave no row)."""
+    runs: list[dict[str, Any]] = []
+    rl_runs: list[dict[str, Any]] = []
+    slugs = {env.slug: env.id for env in config.envs}
+    for cell in cells:
+        record = records.get(cell.key)
+        if cell.stage not in ("metrics", "rl") or record is None or record.get("status") != "done":
+            continue
+        stage, slug, name, seed_part = cell.key.split("/")
+        seed = int(seed_part.removeprefix("seed"))
+        if stage == "metrics":
+            result = record["result"]
+            train = records.get(cell.key.replace("metrics/", "train/", 1)) or {}
+            summary = train.get("result") or {}
+            runs.append({"env": slugs[slug], "method": name, "seed": seed,
+                         **{m: result.get(m, math.nan) for m in METRICS if m != "rl_score"},
+                         "state_dim": result.get("state_dim"), "n_eval_frames": result.get("n_eval_frames"),
+                         "epochs_run": summary.get("epochs_run"), "epochs_cap": summary.get("epochs_cap"),
+                         "stopped": summary.get("stopped")})
+        elif stage == "rl":
+            result = record["result"]
+            rl_runs.append({"env": slugs[slug], "representation": name, "seed": seed, "algo": cell.spec["algo"],
+                            "timesteps": result["timesteps"], "score": result["score"]})
+    runs_df = pd.DataFrame(runs, columns=["env", "method", "seed", *[m for m in METRICS if m != "rl_score"],
+                                          "state_dim", "n_eval_frames", "epochs_run", "epochs_cap", "stopped"])
+    rl_df = pd.DataFrame(rl_runs, columns=["env", "representation", "seed", "algo", "timesteps", "score"])
+    rl_df["normalised_score"] = normalised_scores(rl_df) if len(rl_df) else pd.Series(dtype=float)
+    return runs_df, rl_df
+
+
+def leaderboard(runs: pd.DataFrame, rl_runs: pd.DataFrame | None = None,
+                metrics: tuple[str, ...] = LEADERBOARD_METRICS) -> pd.DataFrame:
+    """One row per (env, method): per metric ``<m>_mean``, ``<m>_ci_low``, ``<m>_ci_high``, ``<m>_n``
+    (seeds; NaN bounds for a single seed), and the epochs used; the RL references get a row with
+    their RL score only. Sorted by env, then by ``probe_linear_r2`` (best first), references last."""
     rows: list[dict[str, Any]] = []
-    for (env, method), group in runs.groupby(["env", "method"], sort=False):
-        row: dict[str, Any] = {"env": env, "method": method, "n_seeds": int(group["seed"].nunique())}
-        for metric in metrics:
-            mean, low, high = mean_ci(group[metric].to_numpy())
-            row.update({f"{metric}_mean": mean, f"{metric}_ci_low": low, f"{metric}_ci_high": high})
-        rows.append(row)
+    rl_runs = rl_runs if rl_runs is not None else pd.DataFrame(columns=["env", "representation", "seed",
+                                                                        "normalised_score"])
+    envs = list(dict.fromkeys([*runs["env"], *rl_runs["env"]]))
+    for env in envs:
+        names = list(dict.fromkeys([*runs.loc[runs["env"] == env, "method"],
+                                    *[r for r in rl_runs.loc[rl_runs["env"] == env, "representation"]
+                                      if r not in REFERENCES],
+                                    *[r for r in REFERENCES if r in set(rl_runs.loc[rl_runs["env"] == env, "representation"])]]))
+        for name in names:
+            group = runs[(runs["env"] == env) & (runs["method"] == name)]
+            rl_group = rl_runs[(rl_runs["env"] == env) & (rl_runs["representation"] == name)]
+            row: dict[str, Any] = {"env": env, "method": name, "reference": name in REFERENCES}
+            for metric in metrics:
+                values = (rl_group["normalised_score"] if metric == "rl_score" else
+                          group[metric] if metric in group else pd.Series(dtype=float)).dropna().to_numpy()
+                mean, low, high = mean_ci(values) if len(values) else (math.nan, math.nan, math.nan)
+                row.update({f"{metric}_mean": mean, f"{metric}_ci_low": low, f"{metric}_ci_high": high,
+                            f"{metric}_n": len(values)})
+            epochs = group.get("epochs_run", pd.Series(dtype=float)).dropna()
+            stopped = group.get("stopped", pd.Series(dtype=object))
+            row["epochs_mean"] = float(epochs.mean()) if len(epochs) else math.nan
+            row["epoch_cap_runs"] = int((stopped == "epoch_cap").sum())
+            row["diverged_runs"] = int((stopped == "diverged").sum())
+            rows.append(row)
     table = pd.DataFrame(rows)
-    sort_key = "probe_linear_r2_mean" if "probe_linear_r2" in metrics else f"{metrics[0]}_mean"
-    return table.sort_values(["env", sort_key], ascending=[True, not HIGHER_IS_BETTER.get(sort_key[:-5], True)],
-                             kind="stable").reset_index(drop=True)
+    if table.empty:
+        return table
+    order = table[f"{SORT_BY}_mean"].fillna(-np.inf) if f"{SORT_BY}_mean" in table else 0
+    table = table.assign(_order=-order).sort_values(["env", "reference", "_order"], kind="stable")
+    return table.drop(columns="_order").reset_index(drop=True)
 
 
-def leaderboard_markdown(table: pd.DataFrame, metrics: tuple[str, ...] = LEADERBOARD_METRICS) -> str:
-    """Markdown tables, one per environment: mean [95% CI] per metric, with the number of seeds."""
-    arrows = {m: "↑" if HIGHER_IS_BETTER[m] else "↓" for m in metrics}
+def _cell(row: pd.Series, metric: str) -> str:
+    n = row.get(f"{metric}_n", 0)
+    if not n:
+        return "—"
+    mean, low, high = row[f"{metric}_mean"], row[f"{metric}_ci_low"], row[f"{metric}_ci_high"]
+    if n == 1 or not (math.isfinite(low) and math.isfinite(high)):
+        return f"{mean:.3f} (n={n})"
+    return f"{mean:.3f} [{low:.3f}, {high:.3f}]"
+
+
+def leaderboard_markdown(table: pd.DataFrame, metrics: tuple[str, ...] | None = None) -> str:
+    """Markdown tables, one per environment: mean [95% CI] per metric, the epochs used, the seeds."""
+    if table.empty:
+        return "(no finished runs)\n"
+    metrics = metrics or tuple(m for m, (_, shown) in METRICS.items() if shown)
+    present = [m for m in metrics if table[f"{m}_n"].sum() > 0]
+    arrows = {m: "" if m == "state_std" else "↑" if METRICS[m][0] else "↓" for m in present}
+    titles = {"rl_score": "RL normalised score", "state_std": "state std"}
     lines: list[str] = []
     for env, group in table.groupby("env", sort=False):
-        lines += [f"### {env}", "", "| method | " + " | ".join(f"{m} {arrows[m]}" for m in metrics) + " | seeds |",
-                  "|---|" + "---|" * len(metrics) + "---|"]
+        lines += [f"### {env}", "",
+                  "| method | " + " | ".join(f"{titles.get(m, m)} {arrows[m]}".strip() for m in present) + " | epochs | seeds |",
+                  "|---|" + "---|" * len(present) + "---|---|"]
         for _, row in group.iterrows():
-            cells = []
-            for m in metrics:
-                mean, low, high = row[f"{m}_mean"], row[f"{m}_ci_low"], row[f"{m}_ci_high"]
-                cells.append(f"{mean:.3f}" if row["n_seeds"] == 1 else f"{mean:.3f} [{low:.3f}, {high:.3f}]")
-            lines.append(f"| {row['method']} | " + " | ".join(cells) + f" | {row['n_seeds']} |")
+            epochs = "—" if not math.isfinite(row["epochs_mean"]) else f"{row['epochs_mean']:.1f}"
+            if row["epoch_cap_runs"]:
+                epochs += f" ({row['epoch_cap_runs']} at cap)"
+            if row["diverged_runs"]:
+                epochs += f" ({row['diverged_runs']} diverged)"
+            seeds = max(int(row[f"{m}_n"]) for m in present)
+            name = f"*{row['method']}*" if row["reference"] else row["method"]
+            lines.append(f"| {name} | " + " | ".join(_cell(row, m) for m in present) + f" | {epochs} | {seeds} |")
         lines.append("")
     return "\n".join(lines)
+
+
+def _describe_env(env: Any) -> str:
+    cap = f", at most {env.max_steps} steps each" if env.max_steps else ""
+    return (f"- {env.id}: {env.episodes} episodes{cap}, policy {env.policy}, seed {env.seed}, "
+            f"{env.image_size}×{env.image_size} images")
+
+
+def header(config: BenchmarkConfig, command: str, timing: str) -> list[str]:
+    """The leaderboard's opening lines: how it was made, what the numbers mean, the datasets, the RL."""
+    lines = [
+        f"# Leaderboard: {config.name}", "",
+        f"Produced by `{command}` ({timing}; cells on one torch thread each). Metrics on held-out episodes (docs/metrics.md); mean over seeds with "
+        "a 95% stratified-bootstrap interval [low, high] (rliable); `(n=1)`: one seed, no interval. Rows sorted by "
+        f"{SORT_BY}, best first; *references* last. `state std`: the learned state's mean per-dimension standard "
+        "deviation on the held-out frames (the metrics ignore scale; far below `random`'s, the state collapsed). "
+        "`epochs`: mean epochs trained (early stopping on validation loss; `at cap`: runs that were still "
+        "improving when the epoch cap stopped them).", "", "Datasets:", "", *[_describe_env(e) for e in config.envs],
+    ]
+    if config.rl is not None:
+        rl = config.rl
+        budgets = ", ".join(f"{env.id} {rl.algo_for(env.id)} {rl.timesteps.get(env.id, 'the RL config’s')} steps"
+                            for env in config.rl_envs())
+        lines += ["", f"Downstream RL ({budgets}; seeds {', '.join(map(str, config.rl_seeds))}): the agent sees only "
+                  "the frozen encoder's state; score = mean return of the last evaluation, normalised as "
+                  "(R − R_random_policy) / (R_ground_truth − R_random_policy) with the references' means over "
+                  "seeds (1 = the ground-truth agent, 0 = the random policy)."]
+    return lines + [""]
+
+
+def write_leaderboard(config: BenchmarkConfig, cells: Iterable[Any], records: dict[str, dict[str, Any] | None],
+                      work: Path, out: Path, command: str, timing: str) -> Path:
+    """Write the leaderboard folder ``out`` (replacing an earlier one) from the cell records."""
+    from srl_bench.publish import Publisher
+
+    runs, rl_runs = collect(config, cells, records)
+    table = leaderboard(runs, rl_runs)
+    with Publisher(out, "benchmark", overwrite=True) as tmp:
+        (tmp / "leaderboard.md").write_text("\n".join(header(config, command, timing)) + "\n" +
+                                            leaderboard_markdown(table))
+        (tmp / "leaderboard.csv").write_text(table.to_csv(index=False, float_format="%.6g"))
+        (tmp / "runs.csv").write_text(runs.to_csv(index=False, float_format="%.6g"))
+        (tmp / "rl_runs.csv").write_text(rl_runs.to_csv(index=False, float_format="%.6g"))
+        (tmp / "timing.json").write_text(json.dumps({"command": command, "timing": timing,
+                                                     "work_dir": str(work)}, indent=2))
+    return out

@@ -1,121 +1,200 @@
-"""The benchmark runner: datasets -> trained runs -> held-out metrics -> leaderboard.
+"""The benchmark runner: one config, the whole flow — datasets -> training runs -> held-out metrics ->
+downstream RL -> leaderboard — as a graph of cells (``srl_bench.bench.cells``).
 
-Work (datasets, run directories) goes to the config's ``work_dir`` and is reused when the same
-settings ask for it again; results (``runs.csv``, ``leaderboard.{md,csv}``) go to ``out``.
+Cells whose record matches their fingerprint are reused; the others are computed, up to ``jobs`` at
+once, by a backend (``srl_bench.bench.backends``: this process, local processes, or Ray). A failing
+cell is recorded with its error and log and the others go on (what depends on it is skipped); the
+run ends with a summary and, if any cell failed, an error. Killed at any moment, the same command
+finishes the benchmark. The leaderboard is made from the cell records alone (``leaderboard``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import shlex
 import sys
 import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from srl_bench.bench.config import BenchmarkConfig, EnvEntry, load_benchmark
-from srl_bench.bench.leaderboard import LEADERBOARD_METRICS, leaderboard, leaderboard_markdown
-from srl_bench.collect import generate_dataset
-from srl_bench.data import Dataset, load_dataset
+from srl_bench.bench.backends import make_backend
+from srl_bench.bench.cells import STAGES, Cell, is_done, plan, read_record
+from srl_bench.bench.config import BenchmarkConfig, load_benchmark, resolve_benchmark_path
 from srl_bench.errors import SrlBenchError
-from srl_bench.report import write_json_atomic, write_text_atomic
-from srl_bench.runs import evaluate_run
-from srl_bench.trainer import train
+from srl_bench.publish import check_output_path
 
-KEY_FILE = "benchmark_key.json"
-
-
-def _fingerprint(payload: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
+# rough seconds per cell on 2 CPU cores, for --dry-run before anything has run
+FIRST_GUESS = {"dataset": 20.0, "train": 60.0, "metrics": 10.0, "rl": 120.0}
 
 
-def prepare_dataset(entry: EnvEntry, work_dir: Path, reuse: bool, progress: bool) -> Dataset:
-    """The env's dataset, generated unless an identical one is already in ``work_dir``."""
-    path = work_dir / "datasets" / entry.slug
-    wanted = {"env_id": entry.id, "seed": entry.seed, "policy": entry.policy, "max_steps": entry.max_steps,
-              "env_kwargs": {"image_size": entry.image_size, **entry.env_kwargs}, "n_episodes": entry.episodes}
-    if reuse and (path / "meta.json").is_file():
-        try:
-            dataset = load_dataset(path)
-            if all(dataset.meta.get(k) == v for k, v in wanted.items()):
-                return dataset
-        except SrlBenchError:
-            pass
-    generate_dataset(entry.id, entry.episodes, path, seed=entry.seed, image_size=entry.image_size,
-                     policy=entry.policy, workers=entry.workers, max_steps=entry.max_steps,
-                     env_kwargs=entry.env_kwargs, overwrite=True, progress=progress)
-    return load_dataset(path)
+@dataclass
+class Status:
+    """What a benchmark's cells stand at: done (reused or just computed), failed, skipped, to do."""
+
+    cells: list[Cell]
+    records: dict[str, dict[str, Any] | None]
+    reused: set[str] = field(default_factory=set)
+    computed: set[str] = field(default_factory=set)
+    failed: set[str] = field(default_factory=set)
+    skipped: set[str] = field(default_factory=set)
+
+    def done(self, key: str) -> bool:
+        return key in self.reused or key in self.computed
 
 
-def run_one(config: BenchmarkConfig, dataset: Dataset, env: EnvEntry, method: str, seed: int, work_dir: Path,
-            reuse: bool, progress: bool) -> tuple[dict[str, Any], bool]:
-    """Train (or reuse) one (method, seed) on one env's dataset; returns its held-out metrics and
-    whether they were reused from an earlier run with the same settings."""
-    run_dir = work_dir / "runs" / env.slug / method / f"seed{seed}"
-    overrides = {**config.train, **config.method_overrides.get(method, {})}
-    evaluate_kwargs = config.evaluate.model_dump()
-    key = _fingerprint({"method": method, "seed": seed, "overrides": overrides, "evaluate": evaluate_kwargs,
-                        "dataset": dataset.meta["checksums"]})
-    key_file, metrics_file = run_dir / KEY_FILE, run_dir / "metrics.json"
-    if reuse and key_file.is_file() and metrics_file.is_file() and json.loads(key_file.read_text()).get("key") == key:
-        return json.loads(metrics_file.read_text()), True
-    train(method, dataset, run_dir, overrides=overrides, seed=seed, device=config.device,
-          test_fraction=evaluate_kwargs["test_fraction"], split_seed=evaluate_kwargs["split_seed"],
-          overwrite=True, progress=progress)
-    metrics = evaluate_run(run_dir, dataset, **evaluate_kwargs)
-    write_json_atomic(metrics_file, metrics)
-    write_json_atomic(key_file, {"key": key})
-    return metrics, False
+def benchmark_paths(config: BenchmarkConfig, out: str | Path | None, work_dir: str | Path | None) -> tuple[Path, Path]:
+    """The leaderboard folder and the work directory (the command line's, else the config's)."""
+    work = Path(work_dir or config.work_dir)
+    return Path(out or config.out or work / "leaderboard"), work
 
 
-def _describe_env(entry: EnvEntry) -> str:
-    cap = f", at most {entry.max_steps} steps each" if entry.max_steps else ""
-    return (f"- {entry.id}: {entry.episodes} episodes{cap}, policy {entry.policy}, seed {entry.seed}, "
-            f"{entry.image_size}×{entry.image_size} images")
+def survey(config: BenchmarkConfig, work: Path, fresh: bool) -> Status:
+    """The plan, and which of its cells are already done."""
+    cells = plan(config)
+    records = {cell.key: None if fresh else read_record(work, cell) for cell in cells}
+    status = Status(cells, records)
+    status.reused = {cell.key for cell in cells if is_done(records[cell.key], cell)}
+    return status
+
+
+def estimate_seconds(status: Status) -> dict[str, float]:
+    """Seconds of work left per stage: each cell to do costs the mean of the done cells of its stage
+    (in this benchmark), else a first guess."""
+    spent: dict[str, list[float]] = defaultdict(list)
+    for cell in status.cells:
+        record = status.records[cell.key]
+        if record is not None and record.get("status") == "done":
+            spent[cell.stage].append(float(record.get("seconds", 0.0)))
+    left: dict[str, float] = Counter()
+    for cell in status.cells:
+        if not status.done(cell.key):
+            times = spent.get(cell.stage)
+            left[cell.stage] += sum(times) / len(times) if times else FIRST_GUESS[cell.stage]
+    return dict(left)
+
+
+def describe_plan(status: Status, jobs: int) -> str:
+    """The --dry-run report: cells per stage, what is done, what is stale, and the time left."""
+    lines = [f"{'stage':<8} {'cells':>6} {'done':>6} {'to do':>6}  (stale: done before with other settings)"]
+    left = estimate_seconds(status)
+    for stage in STAGES:
+        cells = [c for c in status.cells if c.stage == stage]
+        if not cells:
+            continue
+        done = sum(status.done(c.key) for c in cells)
+        stale = sum(1 for c in cells if not status.done(c.key) and status.records[c.key] is not None
+                    and status.records[c.key].get("status") == "done")
+        lines.append(f"{stage:<8} {len(cells):>6} {done:>6} {len(cells) - done:>6}" + (f"  ({stale} stale)" if stale else ""))
+    todo = [c for c in status.cells if not status.done(c.key)]
+    for cell in todo[:40]:
+        lines.append(f"  to do: {cell.key}")
+    if len(todo) > 40:
+        lines.append(f"  ... and {len(todo) - 40} more")
+    total = sum(left.values())
+    lines.append(f"estimated time left: {total / 60:.1f} min of work, about {total / 60 / max(1, jobs):.1f} min "
+                 f"with {jobs} job(s)")
+    return "\n".join(lines)
+
+
+def execute(status: Status, work: Path, backend_name: str, jobs: int | None, address: str | None, threads: int,
+            progress: bool) -> None:
+    """Compute every cell not done, dependencies first, ``jobs`` at a time."""
+    from tqdm.auto import tqdm
+
+    todo = [cell for cell in status.cells if not status.done(cell.key)]
+    if not todo:
+        return
+    backend = make_backend(backend_name, str(work), threads, jobs, address)
+    waiting = list(todo)
+    running: set[str] = set()
+    bar = tqdm(total=len(todo), desc="cells", unit="cell", disable=not progress, dynamic_ncols=True)
+    try:
+        while waiting or running:
+            for cell in list(waiting):
+                if any(dep in status.failed or dep in status.skipped for dep in cell.deps):
+                    waiting.remove(cell)
+                    status.skipped.add(cell.key)
+                    bar.update()
+                elif len(running) < backend.slots and all(status.done(dep) for dep in cell.deps):
+                    waiting.remove(cell)
+                    running.add(cell.key)
+                    backend.submit(cell)
+            for record in backend.wait(timeout=0.5):
+                running.discard(record["key"])
+                status.records[record["key"]] = record
+                if record["status"] == "done":
+                    status.computed.add(record["key"])
+                else:
+                    status.failed.add(record["key"])
+                    tqdm.write(f"failed: {record['key']}: {record.get('error')} (log: {work / record['log']})",
+                               file=sys.stderr)
+                bar.set_postfix_str(record["key"], refresh=False)
+                bar.update()
+            if not running and waiting and not any(all(status.done(d) for d in c.deps) for c in waiting):
+                raise SrlBenchError("the benchmark's cells wait on each other; this is a bug in the plan")
+    except KeyboardInterrupt:
+        bar.close()
+        backend.shutdown(cancel=True)
+        finished = len(status.reused) + len(status.computed)
+        print(f"srl-bench: benchmark interrupted with {finished} of {len(status.cells)} cells done; run the same "
+              "command again to resume", file=sys.stderr)
+        raise
+    bar.close()
+    backend.shutdown()
+
+
+def summary_lines(status: Status, seconds: float) -> list[str]:
+    """done / reused / failed / skipped counts and the compute time per stage."""
+    per_stage: dict[str, float] = Counter()
+    for key in status.computed:
+        record = status.records[key] or {}
+        per_stage[record.get("stage", "?")] += float(record.get("seconds", 0.0))
+    stages = ", ".join(f"{stage} {per_stage[stage] / 60:.1f} min" for stage in STAGES if stage in per_stage)
+    return [f"cells: {len(status.computed)} computed, {len(status.reused)} reused, {len(status.failed)} failed, "
+            f"{len(status.skipped)} skipped; {seconds / 60:.1f} min wall" + (f" (compute: {stages})" if stages else "")]
+
+
+def compute_time(status: Status) -> str:
+    """The compute time of every cell of the benchmark, per stage, from the records (so a resumed or
+    reused benchmark reports the work its numbers took, not the last invocation's)."""
+    per_stage: dict[str, float] = Counter()
+    for cell in status.cells:
+        record = status.records.get(cell.key) or {}
+        if record.get("status") == "done":
+            per_stage[cell.stage] += float(record.get("seconds", 0.0))
+    stages = ", ".join(f"{stage} {per_stage[stage] / 60:.1f}" for stage in STAGES if stage in per_stage)
+    return f"{sum(per_stage.values()) / 60:.1f} min of compute over {len(status.cells)} cells: {stages} min"
 
 
 def run_benchmark(config_path: str | Path, out_dir: str | Path | None = None, work_dir: str | Path | None = None,
-                  progress: bool = True, reuse: bool = True) -> Path:
-    """Run a benchmark YAML end to end and write its leaderboard; returns the results directory."""
-    config = load_benchmark(config_path)
-    out = Path(out_dir or config.out)
-    work = Path(work_dir or config.work_dir)
+                  jobs: int | None = None, backend: str = "local", address: str | None = None, fresh: bool = False,
+                  dry_run: bool = False, progress: bool = True) -> Path | None:
+    """Run a benchmark YAML end to end and write its leaderboard; returns the leaderboard folder
+    (None for ``dry_run``, which prints the plan and the time left instead)."""
+    from srl_bench.bench.leaderboard import write_leaderboard
+
+    path = resolve_benchmark_path(config_path)
+    config = load_benchmark(path)
+    out, work = benchmark_paths(config, out_dir, work_dir)
+    if jobs is not None and jobs < 1:
+        raise SrlBenchError(f"--jobs must be at least 1, got {jobs}")
+    check_output_path(work, want_dir=True)
+    check_output_path(out, want_dir=True)
+    status = survey(config, work, fresh)
+    if dry_run:
+        print(describe_plan(status, jobs or 1))
+        return None
     started = time.perf_counter()
-    records: list[dict[str, Any]] = []
-    reused = 0
-    for env in config.envs:
-        dataset = prepare_dataset(env, work, reuse, progress)
-        print(f"[{env.id}] dataset: {len(dataset)} frames, {dataset.n_episodes} episodes", file=sys.stderr)
-        for method in config.methods:
-            for seed in config.seeds:
-                t0 = time.perf_counter()
-                metrics, was_reused = run_one(config, dataset, env, method, seed, work, reuse, progress)
-                reused += was_reused
-                print(f"[{env.id}] {method} seed {seed}: knn_mse_ratio {metrics['knn_mse_ratio']:.3f}, "
-                      f"probe_linear_r2 {metrics['probe_linear_r2']:.3f} "
-                      f"({'reused' if was_reused else f'{time.perf_counter() - t0:.0f} s'})", file=sys.stderr)
-                records.append({"env": env.id, "method": method, "seed": seed,
-                                **{m: metrics[m] for m in LEADERBOARD_METRICS},
-                                "n_eval_frames": metrics["n_eval_frames"], "dataset_frames": len(dataset)})
-    runs = pd.DataFrame(records)
-    table = leaderboard(runs)
-    elapsed = time.perf_counter() - started
-    command = "srl-bench benchmark " + shlex.quote(str(config_path))
-    header = [
-        f"# Leaderboard: {config.name}",
-        "",
-        f"Produced by `{command}` ({elapsed / 60:.1f} min on this machine"
-        + (f", {reused} of {len(records)} runs reused from {work}" if reused else "") + "). Metrics on held-out episodes "
-        f"(docs/metrics.md); mean over seeds with a 95% stratified-bootstrap interval [low, high] "
-        f"(rliable); `seeds` counts them; rows sorted by probe_linear_r2, best first. Datasets:",
-        "",
-        *[_describe_env(e) for e in config.envs],
-        "",
-    ]
-    write_text_atomic(out / "leaderboard.md", "\n".join(header) + "\n" + leaderboard_markdown(table))
-    write_text_atomic(out / "leaderboard.csv", table.to_csv(index=False, float_format="%.6g"))
-    write_text_atomic(out / "runs.csv", runs.to_csv(index=False, float_format="%.6g"))
+    execute(status, work, backend, jobs, address, config.threads, progress)
+    seconds = time.perf_counter() - started
+    command = shlex.join(["srl-bench", "benchmark", str(config_path), *(["--jobs", str(jobs)] if jobs and jobs > 1 else [])])
+    write_leaderboard(config, status.cells, status.records, work, out, command=command, timing=compute_time(status))
+    for line in summary_lines(status, seconds):
+        print(line, file=sys.stderr)
+    if status.failed or status.skipped:
+        failed = sorted(status.failed)
+        raise SrlBenchError(f"{len(failed)} cell(s) failed ({', '.join(failed[:3])}{', ...' if len(failed) > 3 else ''}); "
+                            f"their errors are in {work / 'cells'} and logs in {work / 'logs'}; fix and run the same "
+                            "command again (finished cells are kept)")
     return out

@@ -1,0 +1,231 @@
+"""The cells of a benchmark: the units of work, what each depends on, and how one is computed.
+
+A benchmark is a graph of cells: a ``dataset`` per env; per env × method × seed a ``train`` run and its
+``metrics``; per RL env × representation × RL seed an ``rl`` agent (the references ``ground_truth``,
+``random_policy`` and ``raw_pixels`` need no training run). Each cell has a fingerprint: a hash of
+everything that determines its result (its settings, srl-bench's version and the fingerprints of the
+cells it reads), so a rerun redoes exactly the cells whose inputs changed.
+
+A computed cell leaves its output (a dataset, a run directory, an RL result; each published
+atomically) and then a record, ``WORK/cells/<key>.json``, written atomically last: a cell is done
+when its record says ``done`` with the current fingerprint. A process killed at any moment therefore
+leaves either a finished cell or one that is computed again; the outputs' own publishers clean what
+a killed process left half-written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import time
+import traceback
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from srl_bench import __version__
+from srl_bench.bench.config import BenchmarkConfig, EnvEntry, MethodEntry
+from srl_bench.config import merge
+from srl_bench.errors import SrlBenchError
+
+STAGES = ("dataset", "train", "metrics", "rl")
+RECORDS = "cells"
+
+
+@dataclass
+class Cell:
+    """One unit of work. ``spec`` (JSON) is all it needs besides the work directory; ``out`` is its
+    output path relative to the work directory; ``deps`` are the keys of the cells it reads."""
+
+    key: str
+    stage: str
+    spec: dict[str, Any]
+    deps: list[str] = field(default_factory=list)
+    out: str = ""
+    fingerprint: str = ""
+
+    @property
+    def record_name(self) -> str:
+        """File name of the cell's record under ``WORK/cells/``."""
+        return self.key.replace("/", "__") + ".json"
+
+
+def _hash(payload: Any) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
+def _train_overrides(config: BenchmarkConfig, env: EnvEntry, method: MethodEntry) -> dict[str, Any]:
+    return merge(config.train, env.train, method.set)
+
+
+def plan(config: BenchmarkConfig) -> list[Cell]:
+    """Every cell of the benchmark, dependencies first, each with its fingerprint."""
+    cells: list[Cell] = []
+    by_key: dict[str, Cell] = {}
+
+    def add(cell: Cell) -> Cell:
+        cell.fingerprint = _hash({"stage": cell.stage, "spec": cell.spec, "version": __version__,
+                                  "deps": [by_key[d].fingerprint for d in cell.deps]})
+        cells.append(cell)
+        by_key[cell.key] = cell
+        return cell
+
+    evaluate = config.evaluate.model_dump()
+    for env in config.envs:
+        dataset = add(Cell(f"dataset/{env.slug}", "dataset", {
+            "env_id": env.id, "episodes": env.episodes, "seed": env.seed, "image_size": env.image_size,
+            "policy": env.policy, "max_steps": env.max_steps, "env_kwargs": env.env_kwargs, "workers": env.workers,
+        }, out=f"datasets/{env.slug}"))
+        for method in config.methods:
+            for seed in config.seeds:
+                where = f"{env.slug}/{method.name}/seed{seed}"
+                run = add(Cell(f"train/{where}", "train", {
+                    "method": method.method, "overrides": _train_overrides(config, env, method), "seed": seed,
+                    "test_fraction": evaluate["test_fraction"], "split_seed": evaluate["split_seed"],
+                    "dataset": dataset.out, "device": config.device,
+                }, deps=[dataset.key], out=f"runs/{where}"))
+                add(Cell(f"metrics/{where}", "metrics", {"run": run.out, "dataset": dataset.out, "evaluate": evaluate},
+                         deps=[run.key, dataset.key]))
+    if config.rl is not None:
+        rl = config.rl
+        for env in config.rl_envs():
+            algo = rl.algo_for(env.id)
+            common = {"env_id": env.id, "algo": algo, "timesteps": rl.timesteps.get(env.id), "n_eval": rl.n_eval,
+                      "eval_freq": rl.eval_freq, "hyperparams": rl.set, "device": config.device,
+                      "env_kwargs": env.env_kwargs, "image_size": env.image_size}
+            for seed in config.rl_seeds:
+                for reference in rl.references:
+                    where = f"{env.slug}/{reference}/seed{seed}"
+                    add(Cell(f"rl/{where}", "rl", {**common, "representation": reference, "seed": seed},
+                             out=f"rl/{where}"))
+                for method in config.rl_methods():
+                    # the agent's seed s uses the encoder trained with seed s (cycling when RL has more seeds)
+                    train_seed = config.seeds[config.rl_seeds.index(seed) % len(config.seeds)]
+                    run_key = f"train/{env.slug}/{method.name}/seed{train_seed}"
+                    where = f"{env.slug}/{method.name}/seed{seed}"
+                    add(Cell(f"rl/{where}", "rl", {**common, "representation": by_key[run_key].out, "seed": seed},
+                             deps=[run_key], out=f"rl/{where}"))
+    return cells
+
+
+# --- records --------------------------------------------------------------------------------------
+
+def record_path(work: Path, cell: Cell) -> Path:
+    """Where the record of ``cell`` lives."""
+    return work / RECORDS / cell.record_name
+
+
+def read_record(work: Path, cell: Cell) -> dict[str, Any] | None:
+    """The cell's record, or None when it has none (or an unreadable one: it is computed again)."""
+    try:
+        return json.loads(record_path(work, cell).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def is_done(record: dict[str, Any] | None, cell: Cell) -> bool:
+    """Whether ``record`` is a finished result of exactly this cell."""
+    return record is not None and record.get("status") == "done" and record.get("fingerprint") == cell.fingerprint
+
+
+# --- computing one cell ---------------------------------------------------------------------------
+
+def compute(cell: dict[str, Any], work_dir: str, threads: int) -> dict[str, Any]:
+    """Compute one cell (given as ``asdict(Cell)``) in this process and write its record; returns it.
+
+    Runs with ``threads`` torch threads (fixed per cell: results then do not depend on how many cells
+    run side by side). An error becomes a ``failed`` record with its message; the traceback goes to
+    the cell's log, ``WORK/logs/<key>.log``, with everything the cell printed.
+    """
+    import torch
+
+    from srl_bench.report import write_json_atomic
+
+    work = Path(work_dir)
+    spec = Cell(**cell)
+    log_path = work / "logs" / (spec.key.replace("/", "__") + ".log")
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    started = time.perf_counter()
+    record: dict[str, Any] = {"key": spec.key, "stage": spec.stage, "fingerprint": spec.fingerprint}
+    try:
+        with open(log_path, "w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+            try:
+                result = COMPUTE[spec.stage](spec, work)
+                record.update(status="done", result=result)
+            except (Exception, SystemExit) as exc:  # noqa: BLE001 - a failing cell must not stop the others
+                traceback.print_exc(file=log)
+                message = str(exc) if isinstance(exc, SrlBenchError) else f"{type(exc).__name__}: {exc}"
+                record.update(status="failed", error=message.splitlines()[0] if message else type(exc).__name__,
+                              log=str(log_path.relative_to(work)))
+    finally:
+        torch.set_num_threads(previous_threads)
+    record["seconds"] = round(time.perf_counter() - started, 2)
+    write_json_atomic(record_path(work, spec), record)
+    return record
+
+
+def _dataset(cell: Cell, work: Path) -> dict[str, Any]:
+    from srl_bench.collect import generate_dataset
+    from srl_bench.data import load_dataset
+
+    s = cell.spec
+    path = generate_dataset(s["env_id"], s["episodes"], work / cell.out, seed=s["seed"], image_size=s["image_size"],
+                            policy=s["policy"], workers=s["workers"], max_steps=s["max_steps"],
+                            env_kwargs=s["env_kwargs"], overwrite=True, progress=False)
+    dataset = load_dataset(path)
+    return {"frames": len(dataset), "episodes": dataset.n_episodes}
+
+
+def _train(cell: Cell, work: Path) -> dict[str, Any]:
+    from srl_bench.trainer import train
+
+    s = cell.spec
+    path = train(s["method"], work / s["dataset"], work / cell.out, overrides=s["overrides"], seed=s["seed"],
+                 device=s["device"], test_fraction=s["test_fraction"], split_seed=s["split_seed"], overwrite=True,
+                 progress=False)
+    summary = json.loads((path / "summary.json").read_text())
+    return {key: summary.get(key) for key in ("state_dim", "epochs_run", "epochs_cap", "best_epoch", "stopped",
+                                              "diverged", "seconds")}
+
+
+def _metrics(cell: Cell, work: Path) -> dict[str, Any]:
+    from srl_bench.runs import evaluate_run
+
+    s = cell.spec
+    metrics = evaluate_run(work / s["run"], work / s["dataset"], **s["evaluate"])
+    metrics.pop("dataset", None)
+    return metrics
+
+
+def _rl(cell: Cell, work: Path) -> dict[str, Any]:
+    from srl_bench.rl import rl_evaluate
+
+    s = cell.spec
+    representation = s["representation"]
+    if "/" in representation:
+        representation = str(work / representation)
+    options = {k: s[k] for k in ("timesteps", "n_eval", "eval_freq") if s[k] is not None}
+    payload = rl_evaluate(representation, s["env_id"], algo=s["algo"], seeds=[s["seed"]], out=work / cell.out,
+                          overwrite=True, device=s["device"], hyperparams=s["hyperparams"],
+                          env_kwargs={"image_size": s["image_size"], **s["env_kwargs"]}, progress=False, **options)
+    return {"score": payload["score_mean"], "timesteps": payload["timesteps"], "curve": f"{cell.out}/curve.csv",
+            "seconds": payload["seconds"]}
+
+
+COMPUTE = {"dataset": _dataset, "train": _train, "metrics": _metrics, "rl": _rl}
+
+
+def as_payload(cell: Cell) -> dict[str, Any]:
+    """The cell as plain data, to hand to another process or machine."""
+    return asdict(cell)
+
+
+def worker_environment(threads: int) -> dict[str, str]:
+    """Environment variables for a cell's process: OpenMP on ``threads`` threads that sleep, not spin,
+    while they wait (on a busy machine spinning threads made training ~30× slower)."""
+    return {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), "OMP_WAIT_POLICY": "PASSIVE",
+            "SDL_VIDEODRIVER": os.environ.get("SDL_VIDEODRIVER", "dummy")}

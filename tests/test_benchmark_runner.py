@@ -1,0 +1,188 @@
+"""The one benchmark runner: cells with fingerprints, reuse, failures recorded, --jobs, crash-proof."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from srl_bench.bench.runner import run_benchmark
+from srl_bench.cli import main
+from srl_bench.errors import SrlBenchError
+
+TINY = """
+name: tiny
+work_dir: {work}
+out: {out}
+seeds: [0, 1]
+methods: [random, autoencoder, {{name: ae_wide, method: autoencoder, set: {{state_dim: 6}}}}]
+train: {{epochs: 2, batch_size: 32, patience: 2}}
+evaluate: {{mlp_probe: false}}
+envs:
+  - {{id: srl/CartPole-v0, episodes: 8, max_steps: 20, image_size: 16}}
+rl:
+  algo: ppo
+  timesteps: {{srl/CartPole-v0: 512}}
+  references: [ground_truth, random_policy]
+  methods: [autoencoder]
+  n_eval: 2
+  set: {{n_envs: 2, n_steps: 64, batch_size: 64, n_epochs: 1}}
+"""
+
+
+def write_config(tmp_path: Path, name: str = "tiny.yaml", **replace: str) -> Path:
+    text = TINY.format(work=tmp_path / "work", out=tmp_path / "out")
+    for old, new in replace.items():
+        text = text.replace(old, new)
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def records(work: Path) -> dict[str, dict]:
+    return {p.stem: json.loads(p.read_text()) for p in sorted((work / "cells").glob("*.json"))}
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One uninterrupted run of the tiny benchmark, in this process."""
+    tmp = tmp_path_factory.mktemp("bench")
+    run_benchmark(write_config(tmp), progress=False)
+    return tmp
+
+
+def test_the_whole_flow_in_one_leaderboard(finished: Path) -> None:
+    table = pd.read_csv(finished / "out" / "leaderboard.csv")
+    assert set(table["method"]) == {"autoencoder", "ae_wide", "random", "ground_truth", "random_policy"}
+    assert list(table["method"])[-2:] == ["ground_truth", "random_policy"]  # references last
+    by_name = table.set_index("method")
+    # the normalised score puts the references at exactly 1 and 0
+    assert by_name.loc["ground_truth", "rl_score_mean"] == pytest.approx(1.0)
+    assert by_name.loc["random_policy", "rl_score_mean"] == pytest.approx(0.0)
+    assert by_name.loc["autoencoder", "rl_score_n"] == 2 and by_name.loc["random", "rl_score_n"] == 0
+    assert (by_name.loc[["autoencoder", "ae_wide", "random"], "probe_linear_r2_n"] == 2).all()
+    runs = pd.read_csv(finished / "out" / "runs.csv")
+    assert set(runs.loc[runs["method"] == "ae_wide", "state_dim"]) == {6}
+    assert "timing" not in (finished / "out" / "leaderboard.csv").read_text()
+    markdown = (finished / "out" / "leaderboard.md").read_text()
+    assert "RL normalised score" in markdown and "*ground_truth*" in markdown
+    cells = records(finished / "work")
+    assert len(cells) == 1 + 3 * 2 * 2 + 3 * 2 and all(r["status"] == "done" for r in cells.values())
+
+
+def test_a_rerun_reuses_every_cell_and_writes_the_same_bytes(finished: Path, capsys) -> None:
+    before = (finished / "out" / "leaderboard.csv").read_bytes()
+    stamps = {p.name: p.stat().st_mtime_ns for p in (finished / "work" / "cells").iterdir()}
+    run_benchmark(write_config(finished), progress=False)
+    assert (finished / "out" / "leaderboard.csv").read_bytes() == before
+    assert {p.name: p.stat().st_mtime_ns for p in (finished / "work" / "cells").iterdir()} == stamps
+    assert "0 computed, 19 reused" in capsys.readouterr().err
+
+
+def test_a_changed_setting_redoes_only_what_depends_on_it(finished: Path, tmp_path: Path, capsys) -> None:
+    import shutil
+
+    shutil.copytree(finished / "work", tmp_path / "work")
+    config = write_config(tmp_path, **{"state_dim: 6": "state_dim: 5"})
+    run_benchmark(config, progress=False)
+    err = capsys.readouterr().err
+    assert "4 computed, 15 reused" in err  # ae_wide: 2 seeds × (train + metrics)
+
+
+def test_dry_run_lists_the_cells_and_the_time_left(finished: Path, tmp_path: Path, capsys) -> None:
+    import shutil
+
+    shutil.copytree(finished / "work", tmp_path / "work")
+    config = write_config(tmp_path, **{"seeds: [0, 1]": "seeds: [0, 1, 2]"})
+    assert run_benchmark(config, dry_run=True) is None
+    out = capsys.readouterr().out
+    assert "to do: train/CartPole-v0/autoencoder/seed2" in out and "estimated time left" in out
+    assert not (tmp_path / "out").exists()
+
+
+def test_jobs_1_and_2_give_the_same_leaderboard(finished: Path, tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    assert main(["benchmark", str(config), "--jobs", "2", "--quiet"]) == 0
+    for name in ("leaderboard.csv", "runs.csv", "rl_runs.csv"):
+        assert (tmp_path / "out" / name).read_bytes() == (finished / "out" / name).read_bytes(), name
+
+
+def test_a_failing_cell_is_recorded_and_the_others_go_on(tmp_path: Path, capsys) -> None:
+    config = write_config(tmp_path, **{
+        "methods: [random, autoencoder, {name: ae_wide, method: autoencoder, set: {state_dim: 6}}]":
+        "methods: [random, {name: wm_long, method: world_models, set: {losses: {mdn: {sequence_length: 500}}}}]",
+        "methods: [autoencoder]": "methods: [wm_long]"})
+    with pytest.raises(SrlBenchError, match=r"2 cell\(s\) failed .*run the same command again"):
+        run_benchmark(config, progress=False)
+    cells = records(tmp_path / "work")
+    failed = {k: r for k, r in cells.items() if r["status"] == "failed"}
+    assert set(failed) == {"train__CartPole-v0__wm_long__seed0", "train__CartPole-v0__wm_long__seed1"}
+    record = next(iter(failed.values()))
+    assert "long enough" in record["error"] and (tmp_path / "work" / record["log"]).is_file()
+    table = pd.read_csv(tmp_path / "out" / "leaderboard.csv")
+    assert "random" in set(table["method"]) and "wm_long" not in set(table["method"])
+    assert "2 failed, 4 skipped" in capsys.readouterr().err  # its metrics and RL cells
+
+
+def test_bad_runner_options_are_one_sentence(tmp_path: Path, capsys) -> None:
+    config = write_config(tmp_path)
+    assert main(["benchmark", str(config), "--jobs", "0"]) == 2
+    assert "--jobs must be at least 1" in capsys.readouterr().err
+    assert main(["benchmark", str(config), "--address", "1.2.3.4:6379"]) == 2
+    assert "--address is for --backend ray" in capsys.readouterr().err
+    assert main(["benchmark", str(config), "--work-dir", "."]) == 2
+    assert "working directory" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def _benchmark_process(config: Path, cwd: Path) -> subprocess.Popen:
+    env = {**os.environ, "SDL_VIDEODRIVER": "dummy"}
+    return subprocess.Popen([sys.executable, "-m", "srl_bench.cli", "benchmark", str(config), "--quiet"], cwd=cwd,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+
+
+@pytest.mark.slow
+def test_killed_at_any_moment_the_same_command_finishes_the_same_leaderboard(finished: Path, tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    for delay in (4.0, 9.0, 15.0):  # into dataset/training, metrics, RL (on 2 idle cores)
+        proc = _benchmark_process(config, tmp_path)
+        time.sleep(delay)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+    proc = _benchmark_process(config, tmp_path)
+    _, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err.decode()[-2000:]
+    for name in ("leaderboard.csv", "runs.csv", "rl_runs.csv"):
+        assert (tmp_path / "out" / name).read_bytes() == (finished / "out" / name).read_bytes(), name
+    assert not [p for p in (tmp_path / "work").rglob(".*tmp-*")]
+
+
+def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    proc = _benchmark_process(config, tmp_path)
+    time.sleep(6.0)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    text = err.decode()
+    assert proc.returncode == 130, text[-2000:]
+    assert "run the same command again to resume" in text and "Traceback" not in text
+    assert not [p for p in (tmp_path / "work").rglob(".*tmp-*")]
+
+
+@pytest.mark.slow
+def test_ray_backend_gives_the_same_leaderboard(finished: Path, tmp_path: Path) -> None:
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        run_benchmark(write_config(tmp_path), backend="ray", jobs=2, progress=False)
+    finally:
+        ray.shutdown()
+    for name in ("leaderboard.csv", "runs.csv", "rl_runs.csv"):
+        assert (tmp_path / "out" / name).read_bytes() == (finished / "out" / name).read_bytes(), name
