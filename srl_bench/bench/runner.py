@@ -188,7 +188,8 @@ def run_benchmark(config_path: str | Path, out_dir: str | Path | None = None, wo
     started = time.perf_counter()
     execute(status, work, backend, jobs, address, config.threads, progress)
     seconds = time.perf_counter() - started
-    command = shlex.join(["srl-bench", "benchmark", str(config_path), *(["--jobs", str(jobs)] if jobs and jobs > 1 else [])])
+    command = shlex.join(["srl-bench", "benchmark", str(config_path), *(["--jobs", str(jobs)] if jobs and jobs > 1 else []),
+                          *(["--out", str(out_dir)] if out_dir else [])])
     write_leaderboard(config, status.cells, status.records, work, out, command=command, timing=compute_time(status))
     for line in summary_lines(status, seconds):
         print(line, file=sys.stderr)
