@@ -50,8 +50,11 @@ class Encoder(nn.Module):
 
     Subclasses implement ``embed(x)`` on float N×C×H×W images in [0, 1]. To plug in an encoder of
     your own, subclass this and implement ``embed`` (or override ``forward`` entirely), then pass it
-    to ``srl_bench.evaluate``.
+    to ``srl_bench.evaluate``. ``frame_stack = k > 1`` says the encoder takes the last k frames of an
+    episode stacked along the channels (oldest first; H×W×3k), which scoring and RL then feed it.
     """
+
+    frame_stack: int = 1
 
     def __init__(self, state_dim: int) -> None:
         super().__init__()

@@ -19,7 +19,7 @@ from srl_bench.errors import SrlBenchError
 from srl_bench.config import closest, validate
 from srl_bench.data.format import DATA_META_KEYS, meta_problem
 from srl_bench.device import resolve_device  # noqa: F401  (re-exported: `from srl_bench.runs import resolve_device`)
-from srl_bench.methods import METHODS, DataContext, SRLModel, get_method
+from srl_bench.methods import METHODS, DataContext, SRLModel, build_model, get_method
 from srl_bench.publish import Publisher
 
 CONFIG_FILE = "config.json"
@@ -134,7 +134,7 @@ def load_model(run_dir: str | Path, device: str = "cpu") -> SRLModel:
         config = validate(method.config_class, values, f"{run_dir}/{CONFIG_FILE}")
     except SrlBenchError as exc:
         raise SrlBenchError(f"{exc}; the run does not fit this srl-bench, {AGAIN}") from None
-    model = method.build(config, DataContext.from_meta(run_config["data_meta"]))
+    model = build_model(method, config, DataContext.from_meta(run_config["data_meta"]))
     try:
         state = torch.load(weights, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises pickle, zip, EOF and runtime errors for a damaged file

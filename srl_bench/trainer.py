@@ -27,10 +27,11 @@ import torch
 from tqdm.auto import tqdm
 
 from srl_bench import __version__
+from srl_bench.data.frames import stacked_rows
 from srl_bench.data import SPLIT_SEED, TEST_FRACTION, Dataset, load_dataset, split_episodes
 from srl_bench.errors import SrlBenchError
 from srl_bench.losses import Batch
-from srl_bench.methods import DataContext, SRLModel, get_method
+from srl_bench.methods import DataContext, SRLModel, build_model, get_method
 from srl_bench.device import resolve_device
 from srl_bench.runs import RUN_FORMAT, RunWriter
 
@@ -54,7 +55,8 @@ class BatchLoader:
     lies in one episode (``window_starts``).
     """
 
-    def __init__(self, dataset: Dataset, device: torch.device, needs_next: bool, sequence_length: int = 1) -> None:
+    def __init__(self, dataset: Dataset, device: torch.device, needs_next: bool, sequence_length: int = 1,
+                 frame_stack: int = 1) -> None:
         small = dataset.observations.nbytes <= IN_MEMORY_LIMIT
         self.observations = np.asarray(dataset.observations) if small else dataset.observations
         self.states = np.asarray(dataset.states)
@@ -63,6 +65,14 @@ class BatchLoader:
         self.device = device
         self.needs_next = needs_next
         self.sequence_length = sequence_length
+        self.frame_stack = frame_stack
+        self.episode_first_row = np.flatnonzero(np.asarray(dataset.episode_starts))[np.asarray(dataset.episode_ids)]
+
+    def frames(self, rows: np.ndarray) -> np.ndarray:
+        """The encoder inputs of ``rows``: their frames, or stacks of the last ``frame_stack`` frames."""
+        if self.frame_stack == 1:
+            return self.observations[rows]
+        return stacked_rows(self.observations, self.episode_first_row, rows, self.frame_stack)
 
     @property
     def span(self) -> int:
@@ -75,13 +85,13 @@ class BatchLoader:
         starts = np.sort(starts)
         rows = (starts[:, None] + np.arange(self.sequence_length)).reshape(-1)
         arrays: dict[str, np.ndarray] = {
-            "obs": self.observations[rows],
+            "obs": self.frames(rows),
             "true_states": self.states[rows],
             "actions": self.actions[rows],
             "rewards": self.rewards[rows],
         }
         if self.needs_next:
-            arrays["next_obs"] = self.observations[rows + 1]
+            arrays["next_obs"] = self.frames(rows + 1)
             arrays["next_true_states"] = self.states[rows + 1]
         return {k: torch.from_numpy(np.ascontiguousarray(v)).to(self.device, non_blocking=True) for k, v in arrays.items()}
 
@@ -137,7 +147,7 @@ def train(
     has_next = dataset.has_next()
     context = DataContext.from_meta(dataset.meta, train_states=np.asarray(dataset.states[fit_rows]),
                                     train_rewards=np.asarray(dataset.rewards[fit_rows[has_next[fit_rows]]]))
-    model: SRLModel = spec.build(config, context).to(torch_device)
+    model: SRLModel = build_model(spec, config, context).to(torch_device)
     needs_next = model.objective is not None and model.objective.needs_next
     seq_len = model.objective.sequence_length if model.objective is not None else 1
     if model.objective is not None:
@@ -161,7 +171,7 @@ def train(
             spec.fit(model, dataset, fit_rows, rng)
         fit = FitResult()
         if spec.trainable and model.objective is not None and config.epochs > 0:
-            loader = BatchLoader(dataset, torch_device, needs_next, seq_len)
+            loader = BatchLoader(dataset, torch_device, needs_next, seq_len, config.frame_stack)
             fit = _fit(model, loader, fit_rows, val_rows, config, rng, writer, progress)
         else:
             writer.save_weights(model)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -156,3 +157,18 @@ def build_objective(config: MethodConfig, context: DataContext, state_dim: int, 
         except ValueError as exc:
             raise SrlBenchError(f"cannot build the loss term {name!r}: {exc}") from exc
     return Objective(terms, config.weights, slices)
+
+
+def build_model(method: Method, config: MethodConfig, context: DataContext) -> SRLModel:
+    """``method.build`` on inputs of ``config.frame_stack`` frames: the networks are built for images
+    with k times the channels (the last k frames, oldest first; ``srl_bench.data.frames``), and the
+    encoder records k as ``frame_stack`` so scoring and RL feed it the same stacks."""
+    k = config.frame_stack
+    if k > 1:
+        h, w, c = context.image_shape
+        context = dataclasses.replace(context, image_shape=(h, w, c * k))
+    model = method.build(config, context)
+    if k > 1 and hasattr(model.encoder, "encode_dataset"):
+        raise SrlBenchError(f"{method.name} keeps its own memory through each episode; frame_stack must be 1 for it")
+    model.encoder.frame_stack = k
+    return model

@@ -36,6 +36,7 @@ class MethodConfig(ConfigModel):
 
     state_dim: PositiveInt | None = None  # None: the dataset's ground-truth dimension
     backbone: Literal["small", "deep", "mlp"] = "small"  # small CNN (suited to 64×64), deep CNN, or an MLP
+    frame_stack: PositiveInt = 1  # the encoder sees the last k frames of the episode (velocities become visible)
     epochs: NonNegativeInt = 20  # the cap: training stops earlier when validation stalls (patience)
     batch_size: PositiveInt = 128
     lr: PositiveFloat = 1e-3

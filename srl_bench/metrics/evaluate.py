@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from srl_bench.data.frames import RowFrames
 from srl_bench.data import SPLIT_SEED, TEST_FRACTION, Dataset, load_dataset, split_episodes
 from srl_bench.encoder import EncoderLike, encode_images
 from srl_bench.errors import SrlBenchError
@@ -20,13 +21,15 @@ HIGHER_IS_BETTER = {"knn_mse": False, "knn_mse_raw": False, "knn_mse_ratio": Fal
 def encode_rows(encoder: EncoderLike, dataset: Dataset, rows: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """Learned states of the given dataset rows.
 
-    An encoder that needs whole episodes (for example a recurrent one) may define
-    ``encode_dataset(dataset, rows) -> states``; it is used instead of frame-by-frame encoding.
+    An encoder with ``frame_stack = k`` sees each row with the k−1 frames before it in its episode
+    (``srl_bench.data.frames``). An encoder that needs whole episodes (for example a recurrent one) may
+    define ``encode_dataset(dataset, rows) -> states``; it is used instead of frame-by-frame encoding.
     """
     if hasattr(encoder, "encode_dataset"):
         states = np.asarray(encoder.encode_dataset(dataset, rows), dtype=np.float32)
-    else:
-        states = encode_images(encoder, dataset.observations[rows], batch_size) if len(rows) else None
+    else:  # gathered a batch at a time: the frames of a large dataset never sit in memory at once
+        frames = RowFrames(dataset, rows, getattr(encoder, "frame_stack", 1))
+        states = encode_images(encoder, frames, batch_size) if len(rows) else None
     if states is None or len(states) != len(rows):
         raise SrlBenchError(f"the encoder returned {0 if states is None else len(states)} states for {len(rows)} frames")
     return states.reshape(len(rows), -1)

@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterator, Protocol, runtime_checkable
 import gymnasium as gym
 import numpy as np
 import torch
-from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
+from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper, VecFrameStack
 from torch import nn
 
 from srl_bench.encoder import Encoder
@@ -156,7 +156,14 @@ class FrozenEncoderVecEnv(VecEnvWrapper):
 
     def __init__(self, venv: VecEnv, encoder: Any, state_dim: int | None = None,
                  encode: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
-        """``encode``: a ready ``make_batch_encoder(encoder, ...)``, to share one between VecEnvs."""
+        """``encode``: a ready ``make_batch_encoder(encoder, ...)``, to share one between VecEnvs.
+
+        An encoder with ``frame_stack = k > 1`` gets the last k frames of each env, stacked along the
+        channels by SB3's ``VecFrameStack`` (black before an episode's first frame), as it was trained.
+        """
+        frame_stack = int(getattr(encoder, "frame_stack", 1) or 1)
+        if frame_stack > 1:
+            venv = VecFrameStack(venv, frame_stack, channels_order="last")
         self.encode = encode or make_batch_encoder(encoder, venv.observation_space.shape)
         if state_dim is None:
             sample = np.zeros((1, *venv.observation_space.shape), venv.observation_space.dtype)
