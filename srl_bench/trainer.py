@@ -27,7 +27,7 @@ import torch
 from tqdm.auto import tqdm
 
 from srl_bench import __version__
-from srl_bench.data.frames import stacked_rows
+from srl_bench.data.frames import RowReader, stacked_rows
 from srl_bench.data import SPLIT_SEED, TEST_FRACTION, Dataset, load_dataset, split_episodes
 from srl_bench.errors import SrlBenchError
 from srl_bench.losses import Batch
@@ -35,7 +35,7 @@ from srl_bench.methods import DataContext, SRLModel, build_model, get_method
 from srl_bench.device import resolve_device
 from srl_bench.runs import RUN_FORMAT, RunWriter
 
-IN_MEMORY_LIMIT = 2 << 30  # datasets smaller than this are read into RAM for training; larger stay mapped
+IN_MEMORY_LIMIT = 512 << 20  # datasets up to this size are read into RAM for training; larger ones a batch at a time
 
 
 def window_starts(episode_ids: np.ndarray, rows: np.ndarray, span: int) -> np.ndarray:
@@ -58,7 +58,8 @@ class BatchLoader:
     def __init__(self, dataset: Dataset, device: torch.device, needs_next: bool, sequence_length: int = 1,
                  frame_stack: int = 1) -> None:
         small = dataset.observations.nbytes <= IN_MEMORY_LIMIT
-        self.observations = np.asarray(dataset.observations) if small else dataset.observations
+        # a large dataset is read a batch at a time (RowReader): resident memory stays bounded by a batch
+        self.observations = np.asarray(dataset.observations) if small else RowReader(Path(dataset.path) / "observations.npy")
         self.states = np.asarray(dataset.states)
         self.actions = np.asarray(dataset.actions)
         self.rewards = np.asarray(dataset.rewards)

@@ -220,13 +220,20 @@ def test_pca_matches_an_exact_pca(pendulum_data: Path, tmp_path: Path) -> None:
     np.testing.assert_allclose(variances, exact.explained_variance_, rtol=0.02)
 
 
-def test_training_reads_a_memory_mapped_dataset(cartpole_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Datasets above the in-RAM limit stay memory-mapped; frame and sequence batches still train."""
+def test_training_reads_a_large_dataset_a_batch_at_a_time(cartpole_data: Path, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Datasets above the in-RAM limit are read a batch at a time, with the same batches as in RAM;
+    frame and sequence batches still train."""
     import srl_bench.trainer as trainer
+    from srl_bench.data.frames import RowReader
 
+    in_ram = BatchLoader(load_dataset(cartpole_data), torch.device("cpu"), needs_next=True, frame_stack=2)
     monkeypatch.setattr(trainer, "IN_MEMORY_LIMIT", 0)
-    loader = BatchLoader(load_dataset(cartpole_data), torch.device("cpu"), needs_next=True)
-    assert isinstance(loader.observations, np.memmap)
+    loader = BatchLoader(load_dataset(cartpole_data), torch.device("cpu"), needs_next=True, frame_stack=2)
+    assert isinstance(loader.observations, RowReader)
+    starts = np.array([7, 3, 30, 0])
+    for key, value in loader.tensors(starts).items():
+        torch.testing.assert_close(value, in_ram.tensors(starts)[key], rtol=0, atol=0)
     for method, overrides in (("inverse", TINY), ("world_models", {**TINY, "losses": {"mdn": {"sequence_length": 3}}})):
         run = train(method, cartpole_data, tmp_path / method, overrides=overrides, progress=False)
         assert json.loads((run / "summary.json").read_text())["epochs_run"] == 1

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -41,8 +40,9 @@ def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
 class DatasetWriter:
     """Streams episodes to a temporary directory, then publishes it atomically with ``close``.
 
-    Arrays are appended as raw bytes while episodes arrive (memory stays bounded by one episode),
-    then each is turned into a ``.npy`` file. Construction only checks ``out_dir`` (see
+    Each array is written once, straight into its ``.npy`` file as episodes arrive (memory stays
+    bounded by one episode, disk by the dataset's size); ``close`` fills in the row count of the
+    fixed-size header. Construction only checks ``out_dir`` (see
     ``srl_bench.publish``); the temporary directory appears on entering the ``with`` block (or
     ``begin``). Nothing appears at ``out_dir`` unless ``close`` succeeds, and an existing dataset
     there is replaced only then; ``abort`` (or an exception inside the ``with`` block, Ctrl-C
@@ -83,7 +83,8 @@ class DatasetWriter:
             spec = (array.dtype, array.shape[1:])
             if name not in self._specs:
                 self._specs[name] = spec
-                self._files[name] = open(self.tmp_dir / f"{name}.raw", "wb")
+                self._files[name] = open(self.tmp_dir / f"{name}.npy", "wb")
+                self._files[name].write(_npy_header(array.dtype, (0, *array.shape[1:])))  # rewritten at close
             elif self._specs[name] != spec:
                 raise ValueError(f"{name}: episode has dtype/shape {spec}, expected {self._specs[name]}")
             self._files[name].write(array.tobytes())
@@ -98,17 +99,11 @@ class DatasetWriter:
             raise SrlBenchError("no episode was collected; ask for at least one episode")
         checksums = {}
         for name, handle in self._files.items():
-            handle.close()
             dtype, tail = self._specs[name]
-            raw = self.tmp_dir / f"{name}.raw"
-            target = self.tmp_dir / f"{name}.npy"
-            with open(target, "wb") as out, open(raw, "rb") as src:
-                header = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False,
-                          "shape": (self.n_frames, *tail)}
-                np.lib.format.write_array_header_1_0(out, header)
-                shutil.copyfileobj(src, out, 1 << 22)
-            raw.unlink()
-            checksums[f"{name}.npy"] = sha256_file(target)
+            handle.seek(0)  # the arrays were written once, in place: only the header's row count changes
+            handle.write(_npy_header(dtype, (self.n_frames, *tail)))
+            handle.close()
+            checksums[f"{name}.npy"] = sha256_file(self.tmp_dir / f"{name}.npy")
         meta = {"format_version": FORMAT_VERSION, **meta, "n_frames": self.n_frames,
                 "n_episodes": self.n_episodes, "checksums": checksums}
         with open(self.tmp_dir / META_FILE, "w") as handle:
@@ -120,6 +115,20 @@ class DatasetWriter:
         for handle in self._files.values():
             handle.close()
         self._publisher.abort()
+
+
+_NPY_HEADER_BYTES = 256  # fixed, so the final header (with the row count) overwrites the first in place
+
+
+def _npy_header(dtype: np.dtype, shape: tuple[int, ...]) -> bytes:
+    """A ``.npy`` version-1.0 header of exactly ``_NPY_HEADER_BYTES`` bytes (padded with spaces, as
+    the format allows), so an array can be written row by row and its length filled in at the end."""
+    text = repr({"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)), "fortran_order": False, "shape": tuple(shape)})
+    body_size = _NPY_HEADER_BYTES - len(np.lib.format.MAGIC_PREFIX) - 2 - 2
+    if len(text) + 1 > body_size:
+        raise ValueError(f"array header too long for shape {shape}")
+    body = (text + " " * (body_size - len(text) - 1) + "\n").encode("latin1")
+    return np.lib.format.MAGIC_PREFIX + bytes([1, 0]) + len(body).to_bytes(2, "little") + body
 
 
 @dataclass
