@@ -85,9 +85,22 @@ def cmd_methods(args: argparse.Namespace) -> None:
             print(f"{'':<{width}}  paper: {method.paper}")
 
 
+def set_threads(threads: int | None) -> None:
+    """``--threads``: torch's CPU threads for this command (default: torch's own choice, all cores;
+    on a busy machine fewer threads are often faster, as idle OpenMP threads spin)."""
+    if threads is None:
+        return
+    if threads < 1:
+        raise SrlBenchError(f"--threads must be at least 1, got {threads}")
+    import torch
+
+    torch.set_num_threads(threads)
+
+
 def cmd_train(args: argparse.Namespace) -> None:
     from srl_bench.trainer import train
 
+    set_threads(args.threads)
     overrides = parse_assignments(args.set, "--set")
     if args.state_dim is not None:
         if args.state_dim < 1:
@@ -186,6 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's own choice)")
     p.add_argument("--config", default=None, help="YAML of hyper-parameters, merged over the method's own (srl_bench/configs/methods/METHOD.yaml)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override one hyper-parameter")
     p.add_argument("--overwrite", action="store_true")
