@@ -58,18 +58,28 @@ def survey(config: BenchmarkConfig, work: Path, fresh: bool) -> Status:
     return status
 
 
+def _similar(cell: Cell) -> list[tuple[str, ...]]:
+    """Keys of ever coarser groups of cells expected to cost alike: same stage, env and method; same
+    stage and env; same stage and method; same stage."""
+    parts = cell.key.split("/")
+    env, name = (parts[1], parts[2]) if len(parts) > 2 else (parts[-1], "")
+    return [(cell.stage, env, name), (cell.stage, env, ""), (cell.stage, "", name), (cell.stage, "", "")]
+
+
 def estimate_seconds(status: Status) -> dict[str, float]:
-    """Seconds of work left per stage: each cell to do costs the mean of the done cells of its stage
-    (in this benchmark), else a first guess."""
-    spent: dict[str, list[float]] = defaultdict(list)
+    """Seconds of work left per stage: each cell to do costs the mean of the done cells most like it
+    (same stage, env and method; else same stage and env; else same stage and method; else same
+    stage), else a first guess."""
+    spent: dict[tuple[str, ...], list[float]] = defaultdict(list)
     for cell in status.cells:
         record = status.records[cell.key]
         if record is not None and record.get("status") == "done":
-            spent[cell.stage].append(float(record.get("seconds", 0.0)))
+            for group in _similar(cell):
+                spent[group].append(float(record.get("seconds", 0.0)))
     left: dict[str, float] = Counter()
     for cell in status.cells:
         if not status.done(cell.key):
-            times = spent.get(cell.stage)
+            times = next((spent[g] for g in _similar(cell) if spent.get(g)), None)
             left[cell.stage] += sum(times) / len(times) if times else FIRST_GUESS[cell.stage]
     return dict(left)
 
@@ -92,8 +102,8 @@ def describe_plan(status: Status, jobs: int) -> str:
     if len(todo) > 40:
         lines.append(f"  ... and {len(todo) - 40} more")
     total = sum(left.values())
-    lines.append(f"estimated time left: {total / 60:.1f} min of work, about {total / 60 / max(1, jobs):.1f} min "
-                 f"with {jobs} job(s)")
+    lines.append("estimated time left: " + ", ".join(f"{stage} {left[stage] / 60:.1f}" for stage in STAGES if stage in left)
+                 + f" min; {total / 60:.1f} min of work in all, about {total / 60 / max(1, jobs):.1f} min with {jobs} job(s)")
     return "\n".join(lines)
 
 
