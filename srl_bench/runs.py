@@ -9,6 +9,7 @@ env, seed, checksums), ``model.pt`` (the weights of the encoder and of its loss 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import torch
 
 from srl_bench.encoder import Encoder
 from srl_bench.errors import SrlBenchError
-from srl_bench.config import closest, validate
+from srl_bench.config import validate
 from srl_bench.data.format import DATA_META_KEYS, meta_problem
 from srl_bench.device import resolve_device  # noqa: F401  (re-exported: `from srl_bench.runs import resolve_device`)
 from srl_bench.methods import METHODS, DataContext, SRLModel, build_model, get_method
@@ -104,9 +105,10 @@ def read_run_config(run_dir: str | Path) -> dict[str, Any]:
     if not isinstance(method, str) or not method:
         raise SrlBenchError(f"{path} does not say which method trained the run (no 'method'); the run is damaged, "
                             f"{AGAIN}")
-    if method not in METHODS:
-        raise SrlBenchError(f"{run_dir} was trained with the method {method!r}, which this srl-bench does not know"
-                            f"{closest(method, METHODS)}; {AGAIN} and one of: {', '.join(sorted(METHODS))}")
+    if method not in METHODS:  # a method from user code or a plug-in: import the module the run recorded
+        from srl_bench.plugins import import_method_source
+
+        import_method_source(method, run_config.get("method_source"), run_dir)
     if not isinstance(run_config.get("config"), dict):
         raise SrlBenchError(f"{path} has no 'config' mapping of the method's hyper-parameters; the run is damaged, "
                             f"{AGAIN}")
@@ -211,14 +213,36 @@ def evaluate_run(run_dir: str | Path, dataset: Any, test_fraction: float | None 
                                 f"episodes (test_fraction {recorded.get('test_fraction')}, split_seed "
                                 f"{recorded.get('split_seed')}); drop --test-fraction/--split-seed")
     encoder = load_run(run_dir)
+    check_on_dataset(encoder, data)
     return evaluate(encoder, data, test_episodes=test_episodes, **split, **kwargs)
 
 
 def evaluate(encoder: Any, dataset: Any, **kwargs: Any) -> dict[str, Any]:
-    """``srl_bench.evaluate``: an encoder (``srl_bench.metrics.evaluate``) or a run directory
-    (:func:`evaluate_run`), scored on held-out episodes of ``dataset``."""
-    if isinstance(encoder, (str, Path)):
+    """``srl_bench.evaluate``: held-out metrics of an encoder, or of a run directory (:func:`evaluate_run`).
+
+    ``encoder`` is an ``srl_bench.Encoder``, any ``torch.nn.Module`` mapping uint8 N×H×W×C images to
+    N×K states, a plain callable doing the same on NumPy arrays, or a run directory. Before scoring, a
+    few frames of the dataset go through it (``srl_bench.plugins.check_encoder``): a wrong number of
+    rows, NaN, a non-numeric or empty state, one that changes between calls, an exception on the
+    image layout, or more dimensions than its ``state_dim`` are refused in one sentence. The keywords
+    are ``srl_bench.metrics.evaluate``'s (``k``, ``test_fraction``, ``split_seed``, ``test_episodes``,
+    ``whole_dataset``, ``mlp_probe``, ``batch_size``).
+    """
+    if isinstance(encoder, (str, os.PathLike)):
         return evaluate_run(encoder, dataset, **kwargs)
+    from srl_bench.data import load_dataset
     from srl_bench.metrics import evaluate as evaluate_encoder
 
-    return evaluate_encoder(encoder, dataset, **kwargs)
+    if not callable(encoder):
+        raise SrlBenchError(f"srl_bench.evaluate cannot score a {type(encoder).__name__}: give an srl_bench.Encoder, "
+                            "a torch.nn.Module or a callable images -> states, or a run directory")
+    data = dataset if hasattr(dataset, "meta") else load_dataset(dataset)
+    check_on_dataset(encoder, data)
+    return evaluate_encoder(encoder, data, **kwargs)
+
+
+def check_on_dataset(encoder: Any, dataset: Any) -> int:
+    """The door check of ``encoder`` on a few frames of ``dataset`` (``srl_bench.plugins``); its K."""
+    from srl_bench.plugins import check_on_dataset as check
+
+    return check(encoder, dataset)

@@ -182,6 +182,7 @@ def train(
         writer.write_json("config.json", {
             "format": RUN_FORMAT,
             "method": method,
+            "method_source": spec.origin(),  # the module that registers the method: load_run imports it
             "config": {**config.to_dict(), "state_dim": state_dim},
             "state_dim": state_dim,
             "seed": seed,

@@ -1,10 +1,16 @@
 """The cells of a benchmark: the units of work, what each depends on, and how one is computed.
 
 A benchmark is a graph of cells: a ``dataset`` per env; per env × method × seed a ``train`` run and its
-``metrics``; per RL env × representation × RL seed an ``rl`` agent (the references ``ground_truth``,
-``random_policy`` and ``raw_pixels`` need no training run). Each cell has a fingerprint: a hash of
-everything that determines its result (its settings, srl-bench's version and the fingerprints of the
-cells it reads), so a rerun redoes exactly the cells whose inputs changed.
+``metrics``; per env × encoder of your own (× seed, for a seeded factory) its ``metrics`` only; per RL
+env × representation × RL seed an ``rl`` agent (the references ``ground_truth``, ``random_policy`` and
+``raw_pixels``, and the encoders of your own, need no training run). Each cell has a fingerprint: a
+hash of everything that determines its result (its settings, srl-bench's version and the fingerprints
+of the cells it reads; for a method or an encoder from outside srl-bench, the module it comes from and
+a hash of that module's source file), so a rerun redoes exactly the cells whose inputs changed.
+
+A cell also carries the benchmark's ``imports`` and the config's folder (``paths``), outside its
+fingerprint: the process that computes it imports them first, so methods and encoders defined there
+are known in every worker.
 
 A computed cell leaves its output (a dataset, a run directory, an RL result; each published
 atomically) and then a record, ``WORK/cells/<key>.json``, written atomically last: a cell is done
@@ -26,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from srl_bench import __version__
-from srl_bench.bench.config import BenchmarkConfig, EnvEntry, MethodEntry
+from srl_bench.bench.config import BenchmarkConfig, EncoderEntry, EnvEntry, MethodEntry
 from srl_bench.config import merge
 from srl_bench.errors import SrlBenchError
 
@@ -45,6 +51,8 @@ class Cell:
     deps: list[str] = field(default_factory=list)
     out: str = ""
     fingerprint: str = ""
+    imports: list[str] = field(default_factory=list)  # modules imported before computing (not fingerprinted)
+    paths: list[str] = field(default_factory=list)  # folders searched for them (not fingerprinted)
 
     @property
     def record_name(self) -> str:
@@ -60,17 +68,51 @@ def _train_overrides(config: BenchmarkConfig, env: EnvEntry, method: MethodEntry
     return merge(config.train, env.train, method.set)
 
 
+def method_identity(name: str) -> dict[str, Any] | None:
+    """For a method from outside srl-bench: its module and a hash of that module's source file (so an
+    edit of the method's code retrains it); None for srl-bench's own methods."""
+    from srl_bench.methods import get_method
+    from srl_bench.plugins import source_digest
+
+    method = get_method(name)
+    if method.builtin:
+        return None
+    return {"module": method.module, "sha256": source_digest(method.file), "distribution": method.distribution}
+
+
+def encoder_identity(entry: EncoderEntry, config: BenchmarkConfig) -> dict[str, Any]:
+    """What makes an encoder of your own: its factory, keyword arguments, and a hash of the factory
+    module's source file."""
+    from srl_bench.plugins import load_object, module_file, source_digest
+
+    paths = [str(config.config_dir)] if config.config_dir is not None else []
+    factory = load_object(entry.factory, "encoder factory", paths)
+    module = getattr(factory, "__module__", None) or entry.factory.rpartition(":")[0]
+    return {"factory": entry.factory, "kwargs": entry.kwargs, "sha256": source_digest(module_file(module))}
+
+
+def encoder_seeds(entry: EncoderEntry, config: BenchmarkConfig) -> list[int | None]:
+    """The seeds an encoder of your own is made with: the benchmark's for a seeded factory, else one."""
+    return list(config.seeds) if entry.seeded else [None]
+
+
 def plan(config: BenchmarkConfig) -> list[Cell]:
     """Every cell of the benchmark, dependencies first, each with its fingerprint."""
     cells: list[Cell] = []
     by_key: dict[str, Cell] = {}
+    imports = list(config.imports)
+    paths = [str(config.config_dir)] if config.config_dir is not None else []
 
     def add(cell: Cell) -> Cell:
         cell.fingerprint = _hash({"stage": cell.stage, "spec": cell.spec, "version": __version__,
                                   "deps": [by_key[d].fingerprint for d in cell.deps]})
+        cell.imports, cell.paths = imports, paths
         cells.append(cell)
         by_key[cell.key] = cell
         return cell
+
+    sources = {entry.method: method_identity(entry.method) for entry in config.methods}
+    encoders = {entry.name: encoder_identity(entry, config) for entry in config.encoders}
 
     evaluate = config.evaluate.model_dump()
     for env in config.envs:
@@ -81,13 +123,22 @@ def plan(config: BenchmarkConfig) -> list[Cell]:
         for method in config.methods:
             for seed in config.seeds:
                 where = f"{env.slug}/{method.name}/seed{seed}"
-                run = add(Cell(f"train/{where}", "train", {
+                spec = {
                     "method": method.method, "overrides": _train_overrides(config, env, method), "seed": seed,
                     "test_fraction": evaluate["test_fraction"], "split_seed": evaluate["split_seed"],
                     "dataset": dataset.out, "device": config.device,
-                }, deps=[dataset.key], out=f"runs/{where}"))
+                }
+                if sources[method.method] is not None:  # only then: srl-bench's own cells keep their fingerprints
+                    spec["method_source"] = sources[method.method]
+                run = add(Cell(f"train/{where}", "train", spec, deps=[dataset.key], out=f"runs/{where}"))
                 add(Cell(f"metrics/{where}", "metrics", {"run": run.out, "dataset": dataset.out, "evaluate": evaluate},
                          deps=[run.key, dataset.key]))
+        for entry in config.encoders:  # not trained: a metrics cell per seed it is made with
+            for seed in encoder_seeds(entry, config):
+                where = f"{env.slug}/{entry.name}/seed{config.seeds[0] if seed is None else seed}"
+                add(Cell(f"metrics/{where}", "metrics", {"encoder": {**encoders[entry.name], "seed": seed},
+                                                         "dataset": dataset.out, "evaluate": evaluate},
+                         deps=[dataset.key]))
     if config.rl is not None:
         rl = config.rl
         for env in config.rl_envs():
@@ -107,6 +158,14 @@ def plan(config: BenchmarkConfig) -> list[Cell]:
                     where = f"{env.slug}/{method.name}/seed{seed}"
                     add(Cell(f"rl/{where}", "rl", {**common, "representation": by_key[run_key].out, "seed": seed},
                              deps=[run_key], out=f"rl/{where}"))
+                for entry in config.rl_encoders():
+                    # a seeded encoder: the one made with the seed of the agent (cycling, as for the methods)
+                    encoder_seed = config.seeds[config.rl_seeds.index(seed) % len(config.seeds)] if entry.seeded else None
+                    where = f"{env.slug}/{entry.name}/seed{seed}"
+                    add(Cell(f"rl/{where}", "rl", {**common, "seed": seed,
+                                                   "representation": {"encoder": {**encoders[entry.name],
+                                                                                  "seed": encoder_seed}}},
+                             out=f"rl/{where}"))
     return cells
 
 
@@ -154,6 +213,10 @@ def compute(cell: dict[str, Any], work_dir: str, threads: int) -> dict[str, Any]
     try:
         with open(log_path, "w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
             try:
+                from srl_bench.plugins import import_module
+
+                for module in spec.imports:  # the benchmark's modules: their methods and terms, here too
+                    import_module(module, "benchmark", paths=spec.paths)
                 result = COMPUTE[spec.stage](spec, work)
                 record.update(status="done", result=result)
             except (Exception, SystemExit) as exc:  # noqa: BLE001 - a failing cell must not stop the others
@@ -192,11 +255,23 @@ def _train(cell: Cell, work: Path) -> dict[str, Any]:
                                               "diverged", "seconds")}
 
 
+def make_encoder(identity: dict[str, Any], paths: list[str]) -> Any:
+    """The encoder of your own that an ``encoder`` spec describes (factory, kwargs, seed)."""
+    from srl_bench.plugins import load_encoder
+
+    seed = identity.get("seed")
+    kwargs = {**identity["kwargs"], **({"seed": seed} if seed is not None else {})}
+    return load_encoder(identity["factory"], kwargs, paths)
+
+
 def _metrics(cell: Cell, work: Path) -> dict[str, Any]:
-    from srl_bench.runs import evaluate_run
+    from srl_bench.runs import evaluate, evaluate_run
 
     s = cell.spec
-    metrics = evaluate_run(work / s["run"], work / s["dataset"], **s["evaluate"])
+    if "encoder" in s:  # an encoder of your own, on the seeded split every run of the benchmark holds out
+        metrics = evaluate(make_encoder(s["encoder"], cell.paths), work / s["dataset"], **s["evaluate"])
+    else:
+        metrics = evaluate_run(work / s["run"], work / s["dataset"], **s["evaluate"])
     metrics.pop("dataset", None)
     return metrics
 
@@ -206,7 +281,9 @@ def _rl(cell: Cell, work: Path) -> dict[str, Any]:
 
     s = cell.spec
     representation = s["representation"]
-    if "/" in representation:
+    if isinstance(representation, dict):
+        representation = make_encoder(representation["encoder"], cell.paths)
+    elif "/" in representation:
         representation = str(work / representation)
     options = {k: s[k] for k in ("timesteps", "n_eval", "eval_freq") if s[k] is not None}
     payload = rl_evaluate(representation, s["env_id"], algo=s["algo"], seeds=[s["seed"]], out=work / cell.out,

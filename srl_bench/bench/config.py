@@ -5,6 +5,11 @@ A benchmark names the environments (each with how its dataset is collected), the
 methods, or variants of one with overrides), the seeds, the training and scoring settings, and an
 ``rl:`` section for downstream RL; the references ``ground_truth`` and ``random_policy`` (and
 ``raw_pixels`` unless left out) are scored by RL beside the methods.
+
+Plug-ins: ``imports: [my_module]`` names modules imported before the config is checked (a module
+beside the config file, in the working directory, or installed), so ``methods`` may name methods they
+register; ``encoders: [{name, factory: "pkg.mod:make", kwargs: {...}}]`` lists encoders of your own,
+made by a factory, which are not trained: they get metrics and RL cells beside the methods.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, NonNegativeInt, PositiveInt, field_validator, model_validator
+from pydantic import Field, NonNegativeInt, PositiveInt, PrivateAttr, field_validator, model_validator
 
 from srl_bench.config import ConfigModel, read_yaml_mapping, shipped_file, shipped_names, validate
 from srl_bench.data import SPLIT_SEED, TEST_FRACTION
@@ -40,8 +45,15 @@ class EnvEntry(ConfigModel):
         return self.id.split("/")[-1]
 
 
+def _row_name(value: str) -> str:
+    if not value.strip() or "/" in value:
+        raise ValueError("a leaderboard name must be non-empty and hold no '/'")
+    return value
+
+
 class MethodEntry(ConfigModel):
-    """A row of the leaderboard: a zoo method, possibly a variant with its own overrides.
+    """A row of the leaderboard: a zoo method (or one registered by a plug-in or an ``imports`` module),
+    possibly a variant with its own overrides.
 
     In YAML a bare name (``autoencoder``) is ``{name: autoencoder, method: autoencoder}``.
     """
@@ -49,6 +61,11 @@ class MethodEntry(ConfigModel):
     name: str
     method: str = ""  # default: the name
     set: dict[str, Any] = Field(default_factory=dict)  # overrides, as `srl-bench train --set` takes them
+
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, value: str) -> str:
+        return _row_name(value)
 
     @model_validator(mode="before")
     @classmethod
@@ -62,6 +79,33 @@ class MethodEntry(ConfigModel):
         if not self.method:
             self.method = self.name
         return self
+
+
+class EncoderEntry(ConfigModel):
+    """A row of the leaderboard: an encoder of your own, made by ``factory`` (an import path
+    ``module:function``, or ``file.py:function`` beside the config) called with ``kwargs``. It is not
+    trained: it gets metrics and RL cells. ``seeded``: whether the factory takes the benchmark's seed
+    (``seed=``, one encoder per seed); by default, whether it has a ``seed`` parameter. Unseeded, it
+    is scored once (seed 0 of the leaderboard), and its RL agents use the same encoder for every seed.
+    """
+
+    name: str
+    factory: str
+    kwargs: dict[str, Any] = Field(default_factory=dict)
+    seeded: bool | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, value: str) -> str:
+        return _row_name(value)
+
+    @field_validator("factory")
+    @classmethod
+    def _import_path(cls, value: str) -> str:
+        module, sep, attribute = value.rpartition(":")
+        if not sep or not module or not attribute:
+            raise ValueError("must be an import path module:function, e.g. my_package.encoders:make_encoder")
+        return value
 
 
 class EvaluateSettings(ConfigModel):
@@ -80,7 +124,7 @@ class RLSettings(ConfigModel):
     algos: dict[str, str] = Field(default_factory=dict)  # env id -> algorithm
     timesteps: dict[str, PositiveInt] = Field(default_factory=dict)  # env id -> budget (default: the RL config's)
     envs: list[str] | None = None  # default: every env of the benchmark
-    methods: list[str] | None = None  # default: every method of the benchmark
+    methods: list[str] | None = None  # default: every method and encoder of the benchmark
     references: list[Literal["ground_truth", "random_policy", "raw_pixels"]] = Field(default_factory=lambda: list(REFERENCES))
     seeds: list[NonNegativeInt] | None = None  # default: the benchmark's seeds
     n_eval: PositiveInt | None = None  # deterministic episodes per evaluation (default: the RL config's)
@@ -103,8 +147,10 @@ class BenchmarkConfig(ConfigModel):
     """What to run: environments × methods × seeds, scored by the metrics and by downstream RL."""
 
     name: str
+    imports: list[str] = Field(default_factory=list)  # modules imported first (they register methods, terms)
     envs: list[EnvEntry] = Field(min_length=1)
-    methods: list[MethodEntry] = Field(min_length=1)
+    methods: list[MethodEntry] = Field(default_factory=list)
+    encoders: list[EncoderEntry] = Field(default_factory=list)  # encoders of your own: scored, not trained
     seeds: list[NonNegativeInt] = Field(default_factory=lambda: [0], min_length=1)
     train: dict[str, Any] = Field(default_factory=dict)  # overrides for every method
     evaluate: EvaluateSettings = Field(default_factory=EvaluateSettings)
@@ -113,6 +159,12 @@ class BenchmarkConfig(ConfigModel):
     work_dir: str = ".srl-bench/benchmark"  # datasets, runs and cell results
     device: str = "auto"
     threads: PositiveInt = 1  # torch threads per cell: fixed, so results do not depend on --jobs
+    _config_dir: Path | None = PrivateAttr(default=None)  # the config file's folder (searched for imports)
+
+    @property
+    def config_dir(self) -> Path | None:
+        """The folder of the config file, where ``imports`` and ``file.py:`` factories are looked for."""
+        return self._config_dir
 
     @field_validator("seeds")
     @classmethod
@@ -125,6 +177,16 @@ class BenchmarkConfig(ConfigModel):
         _distinct([entry.name for entry in values])
         return values
 
+    @model_validator(mode="after")
+    def _rows(self) -> "BenchmarkConfig":
+        if not self.methods and not self.encoders:
+            raise ValueError("a benchmark needs at least one entry under `methods` or `encoders`")
+        clash = sorted({m.name for m in self.methods} & {e.name for e in self.encoders})
+        if clash:
+            raise ValueError(f"{clash[0]!r} names both a method and an encoder; give each row its own name")
+        _distinct([entry.name for entry in self.encoders])
+        return self
+
     @field_validator("envs")
     @classmethod
     def _distinct_envs(cls, values: list[EnvEntry]) -> list[EnvEntry]:
@@ -135,12 +197,13 @@ class BenchmarkConfig(ConfigModel):
     def _rl_names_known(self) -> "BenchmarkConfig":
         if self.rl is None:
             return self
-        clash = sorted({m.name for m in self.rl_methods()} & set(self.rl.references))
+        clash = sorted({m.name for m in [*self.rl_methods(), *self.rl_encoders()]} & set(self.rl.references))
         if clash:
             raise ValueError(f"the method {clash[0]!r} has the name of an RL reference; give the method another "
                              f"name (methods: [{{name: {clash[0]}_method, method: {clash[0]}}}])")
+        rows = [m.name for m in self.methods] + [e.name for e in self.encoders]
         for key, listed, known in (("rl.envs", self.rl.envs, [e.id for e in self.envs]),
-                                   ("rl.methods", self.rl.methods, [m.name for m in self.methods]),
+                                   ("rl.methods", self.rl.methods, rows),
                                    ("rl.algos", list(self.rl.algos), [e.id for e in self.envs]),
                                    ("rl.timesteps", list(self.rl.timesteps), [e.id for e in self.envs])):
             unknown = sorted(set(listed or []) - set(known))
@@ -166,6 +229,12 @@ class BenchmarkConfig(ConfigModel):
             return []
         return [m for m in self.methods if self.rl.methods is None or m.name in self.rl.methods]
 
+    def rl_encoders(self) -> list[EncoderEntry]:
+        """The encoders of your own scored by downstream RL."""
+        if self.rl is None:
+            return []
+        return [e for e in self.encoders if self.rl.methods is None or e.name in self.rl.methods]
+
 
 def _distinct(values: list[Any]) -> list[Any]:
     repeated = sorted({str(v) for v in values if values.count(v) > 1})
@@ -187,18 +256,42 @@ def resolve_benchmark_path(path: str | Path) -> Path:
                         f"benchmarks: {', '.join(shipped_names('benchmarks'))}")
 
 
+def import_benchmark_modules(imports: Any, path: Path) -> None:
+    """Import the modules of a benchmark's ``imports`` (beside the config file, in the working
+    directory, or installed), so the methods and loss terms they register can be named."""
+    if not isinstance(imports, list) or not all(isinstance(name, str) and name.strip() for name in imports):
+        raise SrlBenchError(f"{path}: key 'imports' must be a list of module names (e.g. [my_methods]), got {imports!r}")
+    from srl_bench.plugins import import_module
+
+    for name in imports:
+        import_module(name, "benchmark", paths=[path.parent])
+
+
 def load_benchmark(path: str | Path) -> BenchmarkConfig:
     """Read and check a benchmark YAML (a path, or the name of a shipped benchmark), its methods and
-    their overrides included (every variant's config is built once here, so a typo fails at once)."""
+    their overrides included (every variant's config is built once here, so a typo fails at once).
+
+    The modules of ``imports`` are imported first; the factories of ``encoders`` are imported and
+    checked to take their ``kwargs`` (they are called only by the cells that score them)."""
     path = resolve_benchmark_path(path)
-    config = validate(BenchmarkConfig, read_yaml_mapping(path, "benchmark config"), str(path))
+    values = read_yaml_mapping(path, "benchmark config")
+    import_benchmark_modules(values.get("imports", []), path)
+    config = validate(BenchmarkConfig, values, str(path))
+    config._config_dir = path.parent.resolve()
     from srl_bench.config import merge
     from srl_bench.methods import get_method
+    from srl_bench.plugins import check_factory, takes_seed
 
     for entry in config.methods:
         method = get_method(entry.method)
         for env in config.envs:
             method.make_config(merge(config.train, env.train, entry.set))
+    for encoder in config.encoders:
+        factory = check_factory(encoder.factory, encoder.kwargs, paths=[path.parent])
+        if encoder.seeded is None:
+            encoder.seeded = takes_seed(factory)
+        if encoder.seeded:
+            check_factory(encoder.factory, {**encoder.kwargs, "seed": 0}, paths=[path.parent])
     if config.rl is not None:
         from srl_bench.rl.config import algo_class
 

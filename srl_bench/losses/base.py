@@ -9,6 +9,7 @@ a slice of the state (``srl_splits``): the objective then hands it a view of the
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
@@ -16,14 +17,41 @@ from pydantic import NonNegativeFloat, PositiveInt
 from torch import nn
 
 from srl_bench.config import ConfigModel
+from srl_bench.errors import SrlBenchError
 from srl_bench.losses.batch import Batch
 
 # name -> LossTerm subclass; filled by the @register_term decorator
 LOSS_TERMS: dict[str, type["LossTerm"]] = {}
+ENTRY_POINT_GROUP = "srl_bench.losses"  # installed packages add terms here (loaded by srl_bench.plugins)
+
+
+def _term_file(cls: type) -> str | None:
+    import inspect
+
+    try:
+        return str(Path(inspect.getfile(cls)).resolve())
+    except (TypeError, OSError):
+        return None
 
 
 def register_term(cls: type["LossTerm"]) -> type["LossTerm"]:
-    """Class decorator: make a loss term available by its ``name`` to method configs."""
+    """Class decorator: make a loss term available by its ``name`` to method configs.
+
+    Works the same in srl-bench's own ``srl_bench/losses/`` modules, in user code and in an installed
+    plug-in (entry-point group ``srl_bench.losses``, naming the module that defines the term). A name
+    already registered by another module is refused; the same module registering it again (imported
+    again) replaces it.
+    """
+    if not isinstance(cls, type) or not issubclass(cls, LossTerm):
+        raise SrlBenchError(f"register_term takes a LossTerm subclass, got {cls!r}")
+    if not isinstance(cls.name, str) or not cls.name or cls.name == LossTerm.name:
+        raise SrlBenchError(f"the loss term {cls.__qualname__} needs a `name` (the key method configs write under "
+                            "`losses:`)")
+    existing = LOSS_TERMS.get(cls.name)
+    if existing is not None and existing is not cls and existing.__module__ != cls.__module__ \
+            and (_term_file(existing) is None or _term_file(existing) != _term_file(cls)):
+        raise SrlBenchError(f"a loss term called {cls.name!r} is already registered (by {existing.__module__}), so "
+                            f"the one in {cls.__module__} needs another name")
     LOSS_TERMS[cls.name] = cls
     return cls
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -65,7 +66,10 @@ class Method:
     (``pca``), called with the (memory-mapped) dataset and its training rows before any gradient
     training; it reads what it needs (e.g. a seeded sample), so memory stays bounded. ``recipe`` holds
     the values of the method's YAML file (``srl_bench/configs/methods/<name>.yaml``), which sit on top
-    of ``config_class``'s defaults; ``source`` says where the method was defined.
+    of ``config_class``'s defaults; ``source`` says where the method was defined, in words. ``module``
+    is the module that registers it (a run records it, so that another process can import it),
+    ``file`` that module's source file and ``distribution`` the installed package whose entry point
+    registered it (None for srl-bench's own methods and for user code).
     """
 
     name: str
@@ -77,6 +81,27 @@ class Method:
     fit: Callable[[SRLModel, Any, np.ndarray, np.random.Generator], None] | None = None
     recipe: dict[str, Any] = field(default_factory=dict)
     source: str = "srl_bench"
+    module: str | None = None  # default: the build function's module
+    file: str | None = None
+    distribution: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.module is None:
+            self.module = getattr(self.build, "__module__", None)
+
+    @property
+    def builtin(self) -> bool:
+        """Whether the method is one of srl-bench's own."""
+        return self.distribution is None and (self.module or "srl_bench").split(".")[0] == "srl_bench"
+
+    def origin(self) -> dict[str, Any]:
+        """Where the method comes from, as a run's ``config.json`` records it (``method_source``)."""
+        out: dict[str, Any] = {"module": self.module}
+        if self.file:
+            out["file"] = str(self.file)
+        if self.distribution:
+            out["distribution"] = self.distribution
+        return out
 
     def make_config(self, overrides: dict[str, Any] | None = None,
                     config_file: str | Path | None = None) -> MethodConfig:
@@ -88,15 +113,137 @@ class Method:
 METHODS: dict[str, Method] = {}
 
 
-def register_method(method: Method) -> Method:
-    """Add a method to the zoo (``srl-bench methods`` lists it)."""
+BuildFunction = Callable[[MethodConfig, DataContext], SRLModel]
+
+
+def _same_origin(a: Method, b: Method) -> bool:
+    """Whether two registrations come from the same code (a module imported again, or a script that
+    is also imported as a module): the later one then replaces the earlier."""
+    if a.module == b.module:
+        return True
+    files = [Path(m.file).resolve() if m.file else None for m in (a, b)]
+    return files[0] is not None and files[0] == files[1]
+
+
+def _add(method: Method) -> Method:
+    from srl_bench.plugins import loading_origin
+
+    origin = loading_origin()
+    if origin is not None:  # registered while an entry point of an installed plug-in loads
+        method.distribution = origin["distribution"]
+        method.source = f"plug-in {origin['distribution']} ({origin['entry_point']})"
+    elif not method.builtin and method.source == "srl_bench":
+        method.source = method.file if method.module in ("__main__", "__mp_main__") and method.file else \
+            str(method.module)
+    if not method.builtin and method.file is None:
+        method.file = _module_file(method.module)
+    existing = METHODS.get(method.name)
+    if existing is not None and existing is not method and not _same_origin(existing, method):
+        raise SrlBenchError(f"a method called {method.name!r} is already registered (from {existing.source}), so the "
+                            f"one from {method.source} needs another name")
     METHODS[method.name] = method
     return method
+
+
+def _module_file(module: str | None) -> str | None:
+    import sys
+
+    loaded = sys.modules.get(module or "")
+    return getattr(loaded, "__file__", None) if loaded is not None else None
+
+
+def _build_file(build: Callable[..., Any]) -> str | None:
+    import inspect
+
+    try:
+        return inspect.getsourcefile(build)
+    except TypeError:
+        return None
+
+
+def _first_line(text: str | None) -> str:
+    return (text or "").strip().splitlines()[0].strip() if (text or "").strip() else ""
+
+
+def register_method(method: Method | str | BuildFunction | None = None, /, *, name: str | None = None,
+                    description: str = "", paper: str = "", config_class: type[MethodConfig] = MethodConfig,
+                    recipe: dict[str, Any] | None = None, encoder: str = "deterministic", trainable: bool = True,
+                    fit: Callable[[SRLModel, Any, np.ndarray, np.random.Generator], None] | None = None) -> Any:
+    """Add a method to the zoo (``srl-bench methods`` lists it, ``srl-bench train`` and benchmarks run it).
+
+    Three forms::
+
+        # a recipe of existing (or your own) loss terms on srl-bench's CNN encoder: one call
+        srl_bench.register_method("tiny_inverse", description="inverse model only",
+                                  recipe={"losses": {"inverse": 1.0}, "epochs": 5})
+
+        # your own networks: decorate the build function (config, context) -> SRLModel
+        @srl_bench.register_method("my_method", description="...", recipe={"losses": {"reconstruction": 1}})
+        def build(config: MethodConfig, context: DataContext) -> SRLModel: ...
+
+        register_method(Method(...))   # a Method built by hand
+
+    ``recipe`` holds the hyper-parameters that differ from ``config_class``'s defaults (``losses``
+    among them), as a method's YAML file does; ``encoder`` picks the built-in architecture of the
+    first form (deterministic, gaussian or keypoints). ``description`` defaults to the first line of
+    the build function's docstring, ``name`` (or the first argument) to its name. The decorator
+    returns the function unchanged. Registering a name that another module already registered is an
+    error; the same module registering it again (imported again) replaces it. A run records the module
+    that registered its method, so ``load_run`` in another process imports it.
+    """
+    if isinstance(method, Method):
+        caller = sys._getframe(1).f_globals  # noqa: SLF001
+        name_of_caller = str(caller.get("__name__") or "")
+        if method.builtin and name_of_caller.split(".")[0] != "srl_bench":  # user code reusing a zoo build
+            method.module, method.file = name_of_caller, caller.get("__file__")
+        return _add(method)
+    if callable(method) and not isinstance(method, str):  # bare @register_method
+        return register_method(name=name, description=description, paper=paper, config_class=config_class,
+                               recipe=recipe, encoder=encoder, trainable=trainable, fit=fit)(method)
+    if method is not None and name is not None and method != name:
+        raise SrlBenchError(f"register_method was given two names, {method!r} and {name!r}; give one")
+    name = method if method is not None else name
+    if name is not None and (not isinstance(name, str) or not name.strip() or "/" in name):
+        raise SrlBenchError(f"a method's name must be a non-empty string without '/', got {name!r}")
+    from srl_bench.methods.zoo import ARCHITECTURES
+
+    if encoder not in ARCHITECTURES:
+        raise unknown_name("encoder architecture", encoder, ARCHITECTURES)
+    caller = sys._getframe(1).f_globals  # noqa: SLF001 - the module that registers a recipe
+    registered: Method | None = None
+    if name is not None:  # registered at once, so that the one-call (recipe) form needs no function
+        registered = _add(Method(name=name, description=description, paper=paper, build=ARCHITECTURES[encoder],
+                                 config_class=config_class, trainable=trainable, fit=fit, recipe=dict(recipe or {}),
+                                 module=caller.get("__name__"), file=caller.get("__file__")))
+
+    def decorate(build: BuildFunction) -> BuildFunction:
+        nonlocal registered
+        module, file = getattr(build, "__module__", None), _build_file(build)
+        if registered is None:
+            registered = Method(name=build.__name__, description="", paper=paper, build=build,
+                                config_class=config_class, trainable=trainable, fit=fit, recipe=dict(recipe or {}))
+        registered.build, registered.module, registered.file = build, module, file
+        registered.description = registered.description or _first_line(build.__doc__)
+        if registered.distribution is None:
+            registered.source = "srl_bench"  # recomputed from the module by _add
+        _add(registered)
+        try:
+            build._srl_bench_registered = True  # type: ignore[attr-defined]  (an entry point naming it is done)
+        except (AttributeError, TypeError):
+            pass
+        return build
+
+    return decorate
 
 
 def get_method(name: str) -> Method:
     """The method called ``name``, or a clear error listing the known ones."""
     if name not in METHODS:
+        from srl_bench.plugins import PLUGIN_ERRORS
+
+        if PLUGIN_ERRORS:
+            raise SrlBenchError(f"{unknown_name('method', name, METHODS)} ({len(PLUGIN_ERRORS)} plug-in(s) failed to "
+                                "load, see `srl-bench methods`)")
         raise unknown_name("method", name, METHODS)
     return METHODS[name]
 

@@ -6,10 +6,12 @@ Modules, one job each: ``config`` (the hyper-parameters of an algorithm on an en
 (the options of one call, resolved into an ``RLRun``), ``representations`` (what the agent sees),
 ``envs`` (the VecEnv stack), ``wrappers`` (the frozen-encoder VecEnvs), ``protocol`` (the
 evaluation schedule and the score), ``agent`` (training one seed), ``results`` (rl.json, curve.csv,
-the normalised score), ``format`` (the printed summary) and ``runner`` (``rl_evaluate``).
+the normalised score), ``format`` (the printed summary), ``runner`` (``rl_evaluate``) and
+``extractor`` (``EncoderFeaturesExtractor``: any encoder inside your own SB3 agent, frozen or trained).
 """
 
 from srl_bench.rl.config import ALGOS, RLConfig, RunnerConfig, load_rl_config
+from srl_bench.rl.extractor import EncoderFeaturesExtractor
 from srl_bench.rl.representations import REFERENCES
 from srl_bench.rl.results import find_references, normalized_score, read_curve
 from srl_bench.rl.runner import rl_evaluate
@@ -25,7 +27,7 @@ from srl_bench.rl.wrappers import (
 from srl_bench.stats import mean_ci
 
 __all__ = [
-    "ALGOS", "REFERENCES", "FrozenEncoderVecEnv", "GroundTruthObservation", "RLConfig", "RecurrentEncoder",
+    "ALGOS", "REFERENCES", "EncoderFeaturesExtractor", "FrozenEncoderVecEnv", "GroundTruthObservation", "RLConfig", "RecurrentEncoder",
     "RecurrentEncoderVecEnv", "RunOptions", "RunnerConfig", "find_references", "frozen", "is_recurrent",
     "load_rl_config", "mean_ci", "normalized_score", "read_curve", "rl_evaluate",
 ]
