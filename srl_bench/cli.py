@@ -77,12 +77,17 @@ def cmd_envs(args: argparse.Namespace) -> None:
 
 def cmd_methods(args: argparse.Namespace) -> None:
     from srl_bench.methods import METHODS
+    from srl_bench.plugins import PLUGIN_ERRORS
 
     width = max(len(name) for name in METHODS)
     for name, method in sorted(METHODS.items()):
-        print(f"{name:<{width}}  {method.description}")
+        where = "" if method.builtin else f"  [{method.source}]"  # plug-ins and user code say where they come from
+        print(f"{name:<{width}}  {method.description}{where}")
         if args.verbose:
             print(f"{'':<{width}}  paper: {method.paper}")
+            print(f"{'':<{width}}  from: {method.source} (module {method.module})")
+    for error in PLUGIN_ERRORS:
+        print(f"srl-bench: warning: {error}", file=sys.stderr)
 
 
 def set_threads(threads: int | None) -> None:
@@ -117,19 +122,44 @@ def cmd_train(args: argparse.Namespace) -> None:
           f"(best {summary['best_epoch']}, val loss {summary['best_val_loss']:.4g}), {summary['seconds']:.1f} s")
 
 
+def encoder_from_args(args: argparse.Namespace) -> Any:
+    """The encoder of ``--encoder MODULE:FACTORY`` called with the ``--encoder-kwargs`` (None without it)."""
+    if args.encoder is None:
+        if args.encoder_kwargs:
+            raise SrlBenchError("--encoder-kwargs goes with --encoder MODULE:FACTORY; add --encoder or drop them")
+        return None
+    from srl_bench.plugins import load_encoder
+
+    return load_encoder(args.encoder, parse_assignments(args.encoder_kwargs, "--encoder-kwargs"))
+
+
 def cmd_evaluate(args: argparse.Namespace) -> None:
-    from srl_bench.report import format_metrics, write_json_atomic
-    from srl_bench.runs import evaluate_run
-
     from srl_bench.publish import check_output_path
+    from srl_bench.report import format_metrics, write_json_atomic
+    from srl_bench.runs import evaluate, evaluate_run
 
-    out = check_output_path(args.out, want_dir=False) if args.out else Path(args.run) / "metrics.json"
+    if args.run is not None and args.encoder is not None:
+        raise SrlBenchError("give a run directory or --encoder MODULE:FACTORY, not both")
+    if args.run is None and args.encoder is None:
+        raise SrlBenchError("say what to score: a run directory (srl-bench evaluate RUN --data DIR) or an encoder of "
+                            "your own (srl-bench evaluate --encoder MODULE:FACTORY --data DIR)")
     options = {"k": args.k} if args.k is not None else {}
-    metrics = evaluate_run(args.run, args.data, test_fraction=args.test_fraction, split_seed=args.split_seed,
-                           whole_dataset=args.whole_dataset, mlp_probe=args.mlp_probe, **options)
-    write_json_atomic(out, metrics)
+    common = dict(whole_dataset=args.whole_dataset, mlp_probe=args.mlp_probe, **options)
+    if args.run is not None:
+        out = check_output_path(args.out, want_dir=False) if args.out else Path(args.run) / "metrics.json"
+        metrics = evaluate_run(args.run, args.data, test_fraction=args.test_fraction, split_seed=args.split_seed,
+                               **common)
+    else:  # an encoder by import path: scored on a seeded split; written only where --out says
+        out = check_output_path(args.out, want_dir=False) if args.out else None
+        split = {k: v for k, v in (("test_fraction", args.test_fraction), ("split_seed", args.split_seed))
+                 if v is not None}
+        metrics = evaluate(encoder_from_args(args), args.data, **split, **common)
+        metrics["encoder"] = {"factory": args.encoder,
+                              "kwargs": parse_assignments(args.encoder_kwargs, "--encoder-kwargs")}
     print(format_metrics(metrics))
-    print(f"wrote {out}")
+    if out is not None:
+        write_json_atomic(out, metrics)
+        print(f"wrote {out}")
 
 
 def cmd_benchmark(args: argparse.Namespace) -> None:
@@ -142,14 +172,41 @@ def cmd_benchmark(args: argparse.Namespace) -> None:
         print(f"wrote {out}/: leaderboard.md, leaderboard.csv, runs.csv, rl_runs.csv")
 
 
+def cmd_leaderboard(args: argparse.Namespace) -> None:
+    from srl_bench.bench.report import from_directory, render, write_folder
+    from srl_bench.publish import check_output_path, write_text_atomic
+
+    folder = args.out is not None and args.format is None  # --out alone: the whole leaderboard folder
+    if args.out is not None:
+        check_output_path(args.out, want_dir=folder)
+    source = from_directory(args.dir)
+    if folder:
+        out = write_folder(source, args.out)
+        print(f"wrote {out}/: leaderboard.md, .csv, .json, .tex, index.html, aggregates.csv, runs.csv, rl_runs.csv, "
+              f"curves.csv and plots/ (from the cell records of {source.work})")
+        return
+    text = render(source, args.format or "md")
+    if args.out is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    else:
+        write_text_atomic(args.out, text)
+        print(f"wrote {args.out}")
+
+
 def cmd_rl(args: argparse.Namespace) -> None:
     from srl_bench.rl.format import format_rl
     from srl_bench.rl.runner import rl_evaluate
 
+    if args.representation is not None and args.encoder is not None:
+        raise SrlBenchError("give --representation or --encoder MODULE:FACTORY, not both")
+    if args.representation is None and args.encoder is None:
+        raise SrlBenchError("say what the agent sees: --representation (RUN_DIR, ground_truth, raw_pixels or "
+                            "random_policy) or --encoder MODULE:FACTORY (an encoder of your own)")
+    representation = args.representation if args.encoder is None else encoder_from_args(args)
     out = Path(args.out)
     references = args.references if args.references is not None else (out.parent if out.parent.is_dir() else None)
     payload = rl_evaluate(
-        args.representation, args.env_id, algo=args.algo, timesteps=args.timesteps, seeds=args.seeds, out=out,
+        representation, args.env_id, algo=args.algo, timesteps=args.timesteps, seeds=args.seeds, out=out,
         device=args.device, n_envs=args.n_envs, eval_freq=args.eval_freq, n_eval=args.n_eval,
         hyperparams=parse_assignments(args.set, "--set"), config_file=args.config,
         normalize_state=args.normalize_state, frame_stack=args.frame_stack,
@@ -158,6 +215,15 @@ def cmd_rl(args: argparse.Namespace) -> None:
     )
     print(format_rl(payload))
     print(f"wrote {out / 'rl.json'} and {out / 'curve.csv'}")
+
+
+def add_encoder_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--encoder MODULE:FACTORY`` and its repeatable ``--encoder-kwargs KEY=VALUE``."""
+    parser.add_argument("--encoder", default=None, metavar="MODULE:FACTORY",
+                        help="an encoder of your own: the factory at this import path (e.g. my_pkg.encoders:make, "
+                             "or path/to/file.py:make) is called and returns it")
+    parser.add_argument("--encoder-kwargs", action="append", default=[], metavar="KEY=VALUE",
+                        help="a keyword argument of the factory (repeatable; values are read as YAML: 3, 0.5, true, [1, 2])")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -206,8 +272,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("evaluate", help="score a trained encoder on held-out episodes")
-    p.add_argument("run", help="run directory")
+    p = sub.add_parser("evaluate", help="score a trained run, or any encoder by import path, on held-out episodes")
+    p.add_argument("run", nargs="?", default=None, help="run directory (or give --encoder instead)")
+    add_encoder_arguments(p)
     p.add_argument("--data", required=True)
     p.add_argument("--k", type=int, default=None, help="neighbours of KNN-MSE (default: 5)")
     p.add_argument("--test-fraction", type=float, default=None,
@@ -215,12 +282,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split-seed", type=int, default=None, help="seed of that split (default: 0)")
     p.add_argument("--whole-dataset", action="store_true", help="S-RL Toolbox setting: KNN-MSE and GTC on all frames")
     p.add_argument("--mlp-probe", action="store_true", help="also fit the small MLP probe (probe_mlp_r2)")
-    p.add_argument("--out", default=None, help="metrics file (default: RUN/metrics.json)")
+    p.add_argument("--out", default=None, help="metrics file (default: RUN/metrics.json; with --encoder, printed only)")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("rl", help="train an RL agent on the live pixel env through a frozen representation")
     p.add_argument("--env", dest="env_id", required=True, help="environment id, e.g. srl/CartPole-v0")
-    p.add_argument("--representation", required=True, help="RUN_DIR, ground_truth, raw_pixels or random_policy")
+    p.add_argument("--representation", default=None, help="RUN_DIR, ground_truth, raw_pixels or random_policy "
+                   "(or give --encoder instead)")
+    add_encoder_arguments(p)
     p.add_argument("--algo", default="ppo", choices=["ppo", "a2c", "dqn", "sac", "td3"])
     p.add_argument("--timesteps", type=int, default=None, help="budget per seed (default: the config's n_timesteps)")
     p.add_argument("--seeds", default="0,1,2", help="comma-separated (default: 0,1,2)")
@@ -259,6 +328,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fresh", action="store_true", help="recompute every cell even when its result exists")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_benchmark)
+
+    p = sub.add_parser("leaderboard", help="a benchmark's leaderboard again, from its saved cell results: tables, "
+                       "aggregates across environments, plots, HTML, LaTeX",
+                       description="Make a benchmark's leaderboard from its saved cell results alone (nothing is "
+                                   "trained or evaluated again). Without --out, print one format (default md); "
+                                   "--out PATH alone writes the whole leaderboard folder (tables, aggregates, plots, "
+                                   "index.html, leaderboard.tex, leaderboard.json) at PATH; --format F --out FILE "
+                                   "writes that one format to FILE.")
+    p.add_argument("dir", help="a leaderboard folder (with timing.json, e.g. results/quick) or a benchmark work "
+                   "directory (with cells/, e.g. .srl-bench/quick)")
+    p.add_argument("--format", default=None, choices=["md", "csv", "html", "latex", "json"],
+                   help="what to print or write: md (default), csv, html (one self-contained page), latex, json")
+    p.add_argument("--out", default=None, help="a folder for the whole leaderboard, or with --format a file")
+    p.set_defaults(func=cmd_leaderboard)
     return parser
 
 

@@ -70,8 +70,11 @@ KINDS: dict[str, OutputKind] = {
                       {"tensorboard": _TENSORBOARD_FILES}),
     "rl": OutputKind("rl", "RL result directory", "rl.json", ("env_id", "algo"),
                      ("rl.json", "curve.csv", "agent_seed*.zip"), {"tb": _TENSORBOARD_FILES}),
+    # leaderboard.{md,csv,json,tex}, aggregates.csv (across environments), curves.csv (RL learning curves),
+    # index.html (self-contained page) and plots/ (PNGs, in per-environment subfolders too)
     "benchmark": OutputKind("benchmark", "benchmark results directory", "leaderboard.md", (),
-                            ("leaderboard.*", "runs.csv", "rl_runs.csv", "curves.csv", "timing.json", "index.html"),
+                            ("leaderboard.*", "runs.csv", "rl_runs.csv", "curves.csv", "aggregates.csv", "timing.json",
+                             "index.html"),
                             {"plots": ("*.png",)}),
 }
 

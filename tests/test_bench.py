@@ -29,7 +29,31 @@ def test_leaderboard_orders_best_probe_first() -> None:
     ])
     table = leaderboard(runs)
     assert table["method"].tolist() == ["better", "worse"]
-    assert "| better | 0.200" in leaderboard_markdown(table)
+    assert table["rank"].tolist() == [1, 2]
+    markdown = leaderboard_markdown(table)
+    assert "| 1 | better | **0.200**" in markdown and "| 2 | worse | 0.800" in markdown
+
+
+def test_rank_is_the_mean_rank_over_the_metrics_every_method_has() -> None:
+    rows = []
+    for method, knn, probe, rl in [("a", 0.1, 0.5, 0.9), ("b", 0.2, 0.9, None), ("c", 0.3, 0.1, 0.1)]:
+        for seed in (0, 1):
+            rows.append({"env": "e", "method": method, "seed": seed, "knn_mse_ratio": knn, "gtc_mean": probe,
+                         "probe_linear_r2": probe, "state_std": 1.0})
+    runs = pd.DataFrame(rows)
+    rl_runs = pd.DataFrame([{"env": "e", "representation": m, "seed": s, "normalised_score": v}
+                            for m, v in [("a", 0.9), ("c", 0.1), ("ground_truth", 1.0), ("random_policy", 0.0)]
+                            for s in (0, 1)])
+    table = leaderboard(runs, rl_runs).set_index("method")
+    # b has no RL score, so the rank leaves RL out: a (1, 2, 2) -> 5/3, b (2, 1, 1) -> 4/3, c (3, 3, 3)
+    assert table.loc["b", "mean_rank"] == pytest.approx(4 / 3) and table.loc["a", "mean_rank"] == pytest.approx(5 / 3)
+    assert table.loc[["b", "a", "c"], "rank"].tolist() == [1, 2, 3]
+    assert pd.isna(table.loc["ground_truth", "rank"])
+    markdown = leaderboard_markdown(table.reset_index())
+    assert "Rank: mean rank over knn_mse_ratio, gtc_mean, probe_linear_r2;" in markdown
+    assert "| 2 | a | **0.100**" in markdown  # best knn_mse_ratio (lower is better)
+    assert "**1.000**" not in markdown and "| **0.900**" in markdown  # RL best among methods, never a reference
+    assert "| **1.000** |" not in markdown  # state_std has no better direction: never bold
 
 
 @pytest.mark.parametrize("text, message", [

@@ -1,16 +1,19 @@
 """Leaderboards from a benchmark's cell results: per environment and method, each metric's mean over
-seeds with its 95% stratified-bootstrap interval (``srl_bench.stats``), and the downstream-RL
-normalised score against the ``ground_truth`` and ``random_policy`` agents of the same benchmark.
+seeds with its 95% stratified-bootstrap interval (``srl_bench.stats``), the downstream-RL
+normalised score against the ``ground_truth`` and ``random_policy`` agents of the same benchmark, a
+rank (the mean rank over the metrics every method of the environment has) and the best value per
+column.
 
 Nothing here trains or evaluates: the tables are made from the cell records alone, and written as
 ``runs.csv`` (one row per env × method × seed), ``rl_runs.csv`` (one row per env × representation ×
-RL seed), ``leaderboard.csv`` and ``leaderboard.md``. No timing goes into the CSVs, so the same
-benchmark gives the same bytes however it was run.
+RL seed), ``leaderboard.csv`` and ``leaderboard.md``; ``srl_bench.bench.report`` adds the
+aggregates across environments, the plots, ``index.html``, ``leaderboard.tex`` and
+``leaderboard.json`` to the same folder. No timing goes into the CSVs, so the same benchmark gives
+the same bytes however it was run.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any, Iterable
@@ -28,7 +31,10 @@ METRICS: dict[str, tuple[bool, bool]] = {
     "rl_score": (True, True),
 }
 LEADERBOARD_METRICS = tuple(METRICS)
-SORT_BY = "probe_linear_r2"
+# the metrics a method is ranked by, and marked best on (state_std has no better direction)
+RANKED = ("knn_mse_ratio", "gtc_mean", "probe_linear_r2", "probe_mlp_r2", "rl_score")
+SORT_BY = "probe_linear_r2"  # breaks ties of the rank
+TITLES = {"rl_score": "RL normalised score", "state_std": "state std"}
 
 # the shared rliable wrapper (srl_bench.stats), under the name srl_bench.bench has always exported
 bootstrap_ci = mean_ci
@@ -49,12 +55,13 @@ def normalised_scores(rl_runs: pd.DataFrame) -> pd.Series:
     return out
 
 
-def collect(config: BenchmarkConfig, cells: Iterable[Any], records: dict[str, dict[str, Any] | None]
-            ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``(runs, rl_runs)`` from the finished cells (failed or missing cells leave no row)."""
+def collect(config: BenchmarkConfig | dict[str, str], cells: Iterable[Any],
+            records: dict[str, dict[str, Any] | None]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(runs, rl_runs)`` from the finished cells (failed or missing cells leave no row). ``config``
+    is the benchmark, or just its env ids by slug (``{"CartPole-v0": "srl/CartPole-v0"}``)."""
     runs: list[dict[str, Any]] = []
     rl_runs: list[dict[str, Any]] = []
-    slugs = {env.slug: env.id for env in config.envs}
+    slugs = dict(config) if isinstance(config, dict) else {env.slug: env.id for env in config.envs}
     for cell in cells:
         record = records.get(cell.key)
         if cell.stage not in ("metrics", "rl") or record is None or record.get("status") != "done":
@@ -65,14 +72,14 @@ def collect(config: BenchmarkConfig, cells: Iterable[Any], records: dict[str, di
             result = record["result"]
             train = records.get(cell.key.replace("metrics/", "train/", 1)) or {}
             summary = train.get("result") or {}
-            runs.append({"env": slugs[slug], "method": name, "seed": seed,
+            runs.append({"env": slugs.get(slug, slug), "method": name, "seed": seed,
                          **{m: result.get(m, math.nan) for m in METRICS if m != "rl_score"},
                          "state_dim": result.get("state_dim"), "n_eval_frames": result.get("n_eval_frames"),
                          "epochs_run": summary.get("epochs_run"), "epochs_cap": summary.get("epochs_cap"),
                          "stopped": summary.get("stopped")})
         elif stage == "rl":
             result = record["result"]
-            rl_runs.append({"env": slugs[slug], "representation": name, "seed": seed, "algo": cell.spec["algo"],
+            rl_runs.append({"env": slugs.get(slug, slug), "representation": name, "seed": seed, "algo": cell.spec["algo"],
                             "timesteps": result["timesteps"], "score": result["score"]})
     runs_df = pd.DataFrame(runs, columns=["env", "method", "seed", *[m for m in METRICS if m != "rl_score"],
                                           "state_dim", "n_eval_frames", "epochs_run", "epochs_cap", "stopped"])
@@ -84,8 +91,9 @@ def collect(config: BenchmarkConfig, cells: Iterable[Any], records: dict[str, di
 def leaderboard(runs: pd.DataFrame, rl_runs: pd.DataFrame | None = None,
                 metrics: tuple[str, ...] = LEADERBOARD_METRICS) -> pd.DataFrame:
     """One row per (env, method): per metric ``<m>_mean``, ``<m>_ci_low``, ``<m>_ci_high``, ``<m>_n``
-    (seeds; NaN bounds for a single seed), and the epochs used; the RL references get a row with
-    their RL score only. Sorted by env, then by ``probe_linear_r2`` (best first), references last."""
+    (seeds; NaN bounds for a single seed), the epochs used, and ``mean_rank`` / ``rank`` (see
+    :func:`add_ranks`); the RL references get a row with their RL score only and no rank. Sorted by
+    env, then by rank (ties: by ``probe_linear_r2``, best first), references last."""
     rows: list[dict[str, Any]] = []
     rl_runs = rl_runs if rl_runs is not None else pd.DataFrame(columns=["env", "representation", "seed",
                                                                         "normalised_score"])
@@ -114,43 +122,116 @@ def leaderboard(runs: pd.DataFrame, rl_runs: pd.DataFrame | None = None,
     table = pd.DataFrame(rows)
     if table.empty:
         return table
+    table = add_ranks(table)
     order = table[f"{SORT_BY}_mean"].fillna(-np.inf) if f"{SORT_BY}_mean" in table else 0
-    table = table.assign(_order=-order).sort_values(["env", "reference", "_order"], kind="stable")
-    return table.drop(columns="_order").reset_index(drop=True)
+    table = table.assign(_order=-order, _rank=table["mean_rank"].fillna(np.inf))
+    table = table.sort_values(["env", "reference", "_rank", "_order"], kind="stable")
+    return table.drop(columns=["_order", "_rank"]).reset_index(drop=True)
 
 
-def _cell(row: pd.Series, metric: str) -> str:
+def rank_metrics(group: pd.DataFrame) -> list[str]:
+    """The metrics the methods (not the references) of one env's rows are ranked by: those of
+    :data:`RANKED` that every such method has a value of."""
+    methods = group[~group["reference"].astype(bool)]
+    if methods.empty:
+        return []
+    return [m for m in RANKED if f"{m}_n" in methods and bool((methods[f"{m}_n"] > 0).all())]
+
+
+def add_ranks(table: pd.DataFrame) -> pd.DataFrame:
+    """``mean_rank``: per env, each method's rank on each of :func:`rank_metrics` (1 = best mean,
+    ties share the average rank), averaged over those metrics; ``rank``: the order of ``mean_rank``
+    (1 = best; equal mean ranks share the lower rank). References have neither."""
+    table = table.copy()
+    table["mean_rank"] = np.nan
+    table["rank"] = pd.array([pd.NA] * len(table), dtype="Int64")
+    for _, group in table.groupby("env", sort=False):
+        methods = group[~group["reference"].astype(bool)]
+        metrics = rank_metrics(group)
+        if not metrics:
+            continue
+        ranks = pd.concat([methods[f"{m}_mean"].rank(ascending=not METRICS[m][0], method="average")
+                           for m in metrics], axis=1)
+        mean_rank = ranks.mean(axis=1)
+        table.loc[methods.index, "mean_rank"] = mean_rank
+        table.loc[methods.index, "rank"] = mean_rank.rank(method="min").astype(int).to_numpy()
+    return table
+
+
+def best_rows(group: pd.DataFrame, metric: str) -> set[Any]:
+    """Index labels of the rows of one env's table holding the best mean of ``metric`` among the
+    methods (references are never marked: the ground-truth agent would always win the RL score);
+    empty for ``state_std`` (no better direction) or when no method has the metric."""
+    if metric not in RANKED or f"{metric}_mean" not in group:
+        return set()
+    values = group.loc[~group["reference"].astype(bool), f"{metric}_mean"].dropna()
+    if values.empty:
+        return set()
+    best = values.max() if METRICS[metric][0] else values.min()
+    return set(values.index[values == best])
+
+
+def _cell(row: pd.Series, metric: str, bold: bool = False) -> str:
     n = row.get(f"{metric}_n", 0)
     if not n:
         return "—"
     mean, low, high = row[f"{metric}_mean"], row[f"{metric}_ci_low"], row[f"{metric}_ci_high"]
+    shown = f"**{mean:.3f}**" if bold else f"{mean:.3f}"
     if n == 1 or not (math.isfinite(low) and math.isfinite(high)):
-        return f"{mean:.3f} (n={n})"
-    return f"{mean:.3f} [{low:.3f}, {high:.3f}]"
+        return f"{shown} (n={n})"
+    return f"{shown} [{low:.3f}, {high:.3f}]"
+
+
+def shown_metrics(table: pd.DataFrame, metrics: tuple[str, ...] | None = None) -> list[str]:
+    """The metrics of the tables: those shown by default (or ``metrics``) that some row has."""
+    metrics = metrics or tuple(m for m, (_, shown) in METRICS.items() if shown)
+    return [m for m in metrics if f"{m}_n" in table and table[f"{m}_n"].sum() > 0]
+
+
+def arrow(metric: str) -> str:
+    """↑ (higher is better), ↓ (lower is better) or nothing (``state_std``)."""
+    return "" if metric == "state_std" else "↑" if METRICS[metric][0] else "↓"
+
+
+def epochs_text(row: pd.Series) -> str:
+    """Mean epochs trained, with how many runs stopped at the cap or diverged."""
+    epochs = "—" if not math.isfinite(row["epochs_mean"]) else f"{row['epochs_mean']:.1f}"
+    if row["epoch_cap_runs"]:
+        epochs += f" ({row['epoch_cap_runs']} at cap)"
+    if row["diverged_runs"]:
+        epochs += f" ({row['diverged_runs']} diverged)"
+    return epochs
+
+
+def rank_text(row: pd.Series) -> str:
+    """The rank of a row as shown in the tables ("" for references and unranked rows)."""
+    rank = row.get("rank")
+    return "" if rank is None or pd.isna(rank) else str(int(rank))
 
 
 def leaderboard_markdown(table: pd.DataFrame, metrics: tuple[str, ...] | None = None) -> str:
     """Markdown tables, one per environment: mean [95% CI] per metric, the epochs used, the seeds."""
     if table.empty:
         return "(no finished runs)\n"
-    metrics = metrics or tuple(m for m, (_, shown) in METRICS.items() if shown)
-    present = [m for m in metrics if table[f"{m}_n"].sum() > 0]
-    arrows = {m: "" if m == "state_std" else "↑" if METRICS[m][0] else "↓" for m in present}
-    titles = {"rl_score": "RL normalised score", "state_std": "state std"}
+    present = shown_metrics(table, metrics)
+    has_rank = "rank" in table
     lines: list[str] = []
     for env, group in table.groupby("env", sort=False):
+        best = {m: best_rows(group, m) for m in present}
         lines += [f"### {env}", "",
-                  "| method | " + " | ".join(f"{titles.get(m, m)} {arrows[m]}".strip() for m in present) + " | epochs | seeds |",
-                  "|---|" + "---|" * len(present) + "---|---|"]
-        for _, row in group.iterrows():
-            epochs = "—" if not math.isfinite(row["epochs_mean"]) else f"{row['epochs_mean']:.1f}"
-            if row["epoch_cap_runs"]:
-                epochs += f" ({row['epoch_cap_runs']} at cap)"
-            if row["diverged_runs"]:
-                epochs += f" ({row['diverged_runs']} diverged)"
+                  ("| rank " if has_rank else "") + "| method | "
+                  + " | ".join(f"{TITLES.get(m, m)} {arrow(m)}".strip() for m in present) + " | epochs | seeds |",
+                  ("|---" if has_rank else "") + "|---|" + "---|" * len(present) + "---|---|"]
+        for index, row in group.iterrows():
             seeds = max(int(row[f"{m}_n"]) for m in present)
             name = f"*{row['method']}*" if row["reference"] else row["method"]
-            lines.append(f"| {name} | " + " | ".join(_cell(row, m) for m in present) + f" | {epochs} | {seeds} |")
+            lines.append(("| " + rank_text(row) + " " if has_rank else "") + f"| {name} | "
+                         + " | ".join(_cell(row, m, index in best[m]) for m in present)
+                         + f" | {epochs_text(row)} | {seeds} |")
+        if has_rank:
+            ranked_by = rank_metrics(group)
+            lines += ["", "Rank: mean rank over " + (", ".join(ranked_by) if ranked_by else "no metric (none that "
+                                                      "every method has)") + "; **bold**: best mean per column."]
         lines.append("")
     return "\n".join(lines)
 
@@ -167,7 +248,8 @@ def header(config: BenchmarkConfig, command: str, timing: str) -> list[str]:
         f"# Leaderboard: {config.name}", "",
         f"Produced by `{command}` ({timing}; cells on one torch thread each). Metrics on held-out episodes (docs/metrics.md); mean over seeds with "
         "a 95% stratified-bootstrap interval [low, high] (rliable); `(n=1)`: one seed, no interval. Rows sorted by "
-        f"{SORT_BY}, best first; *references* last. `state std`: the learned state's mean per-dimension standard "
+        "rank (the mean rank over the metrics every method has; ties by probe_linear_r2), best first; **bold**: the "
+        "best mean per column; *references* last. `state std`: the learned state's mean per-dimension standard "
         "deviation on the held-out frames (the metrics ignore scale; far below `random`'s, the state collapsed). "
         "`epochs`: mean epochs trained (early stopping on validation loss; `at cap`: runs that were still "
         "improving when the epoch cap stopped them).", "", "Datasets:", "", *[_describe_env(e) for e in config.envs],
@@ -185,17 +267,9 @@ def header(config: BenchmarkConfig, command: str, timing: str) -> list[str]:
 
 def write_leaderboard(config: BenchmarkConfig, cells: Iterable[Any], records: dict[str, dict[str, Any] | None],
                       work: Path, out: Path, command: str, timing: str) -> Path:
-    """Write the leaderboard folder ``out`` (replacing an earlier one) from the cell records."""
-    from srl_bench.publish import Publisher
+    """Write the leaderboard folder ``out`` (replacing an earlier one) from the cell records: the
+    tables (md, csv, json, tex), the aggregates across environments, the plots and ``index.html``
+    (``srl_bench.bench.report``)."""
+    from srl_bench.bench.report import from_benchmark, write_folder
 
-    runs, rl_runs = collect(config, cells, records)
-    table = leaderboard(runs, rl_runs)
-    with Publisher(out, "benchmark", overwrite=True) as tmp:
-        (tmp / "leaderboard.md").write_text("\n".join(header(config, command, timing)) + "\n" +
-                                            leaderboard_markdown(table))
-        (tmp / "leaderboard.csv").write_text(table.to_csv(index=False, float_format="%.6g"))
-        (tmp / "runs.csv").write_text(runs.to_csv(index=False, float_format="%.6g"))
-        (tmp / "rl_runs.csv").write_text(rl_runs.to_csv(index=False, float_format="%.6g"))
-        (tmp / "timing.json").write_text(json.dumps({"command": command, "timing": timing,
-                                                     "work_dir": str(work)}, indent=2))
-    return out
+    return write_folder(from_benchmark(config, list(cells), records, Path(work), command, timing), out)

@@ -1,0 +1,197 @@
+"""What a leaderboard is made from: a benchmark's cells and their records, and the work directory
+their outputs lie in.
+
+Two ways in. At the end of a benchmark the runner hands over its config, cells and records
+(:func:`from_benchmark`). ``srl-bench leaderboard DIR`` finds them again (:func:`from_directory`):
+DIR is a leaderboard folder (its ``timing.json`` names the work directory and the command; the
+benchmark config comes from its ``leaderboard.json``, else from the YAML the command names), or a
+work directory itself (every finished cell record under ``WORK/cells/`` is read, the environments
+named from their datasets' ``meta.json``).
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from srl_bench.bench.cells import RECORDS, STAGES, Cell, plan, read_record
+from srl_bench.bench.config import BenchmarkConfig
+from srl_bench.errors import SrlBenchError
+
+
+@dataclass
+class Source:
+    """A benchmark's cells, their records and where their outputs are."""
+
+    name: str
+    work: Path
+    cells: list[Cell]
+    records: dict[str, dict[str, Any] | None]
+    command: str
+    timing: str
+    config: BenchmarkConfig | None = None
+    env_ids: dict[str, str] = field(default_factory=dict)  # slug -> env id
+
+    def done(self, stage: str) -> list[Cell]:
+        """The finished cells of one stage."""
+        return [c for c in self.cells if c.stage == stage and (self.records.get(c.key) or {}).get("status") == "done"]
+
+
+def from_benchmark(config: BenchmarkConfig, cells: list[Cell], records: dict[str, dict[str, Any] | None],
+                   work: Path, command: str, timing: str) -> Source:
+    """The source of a benchmark that just ran."""
+    return Source(config.name, Path(work), list(cells), dict(records), command, timing, config,
+                  {env.slug: env.id for env in config.envs})
+
+
+def compute_time(cells: list[Cell], records: dict[str, dict[str, Any] | None]) -> str:
+    """The compute time of the finished cells, per stage, from their records."""
+    per_stage: dict[str, float] = Counter()
+    for cell in cells:
+        record = records.get(cell.key) or {}
+        if record.get("status") == "done":
+            per_stage[cell.stage] += float(record.get("seconds", 0.0))
+    stages = ", ".join(f"{stage} {per_stage[stage] / 60:.1f}" for stage in STAGES if stage in per_stage)
+    return f"{sum(per_stage.values()) / 60:.1f} min of compute over {len(cells)} cells: {stages} min"
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+
+
+def _config_of_folder(folder: Path, command: str) -> BenchmarkConfig | None:
+    """The benchmark config a leaderboard folder was made with: the YAML its command names (loaded the
+    usual way, its ``imports`` imported), else the copy saved in its leaderboard.json (None when
+    neither can be read)."""
+    from srl_bench.bench.config import load_benchmark
+    from srl_bench.config import validate
+
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        words = []
+    if "benchmark" in words and words.index("benchmark") + 1 < len(words):
+        try:
+            return load_benchmark(words[words.index("benchmark") + 1])
+        except Exception:  # noqa: BLE001 - an edited or moved config: fall back to the saved copy
+            pass
+    saved = _read_json(folder / "leaderboard.json")
+    if isinstance(saved, dict) and isinstance(saved.get("benchmark"), dict):
+        try:
+            return validate(BenchmarkConfig, saved["benchmark"], str(folder / "leaderboard.json"))
+        except Exception:  # noqa: BLE001 - a config of another srl-bench version: read the records alone
+            return None
+    return None
+
+
+def _scan(work: Path) -> tuple[list[Cell], dict[str, dict[str, Any] | None], dict[str, str]]:
+    """Every cell record of a work directory, as cells; env ids from the datasets' meta.json."""
+    cells: list[Cell] = []
+    records: dict[str, dict[str, Any] | None] = {}
+    for path in sorted((work / RECORDS).glob("*.json")):
+        record = _read_json(path)
+        if not isinstance(record, dict) or not isinstance(record.get("key"), str):
+            continue
+        key, stage = record["key"], record.get("stage")
+        parts = key.split("/")
+        if stage not in STAGES or parts[0] != stage or len(parts) != (2 if stage == "dataset" else 4):
+            continue
+        spec: dict[str, Any] = {}
+        out = {"dataset": "datasets", "train": "runs", "rl": "rl"}.get(stage, "")
+        out = "/".join([out, *parts[1:]]) if out else ""
+        if stage == "rl":
+            rl = _read_json(work / out / "rl.json")
+            spec["algo"] = rl.get("algo", "?") if isinstance(rl, dict) else "?"
+        cells.append(Cell(key, stage, spec, out=out, fingerprint=str(record.get("fingerprint", ""))))
+        records[key] = record
+    order = {stage: i for i, stage in enumerate(STAGES)}
+    cells.sort(key=lambda c: order[c.stage])
+    env_ids = {}
+    for slug in dict.fromkeys(c.key.split("/")[1] for c in cells):
+        meta = _read_json(work / "datasets" / slug / "meta.json")
+        env_ids[slug] = meta["env_id"] if isinstance(meta, dict) and isinstance(meta.get("env_id"), str) else slug
+    return cells, records, env_ids
+
+
+def from_directory(path: str | Path) -> Source:
+    """The source behind a leaderboard folder or a work directory (see the module docstring); one
+    clear sentence when ``path`` is neither."""
+    path = Path(path)
+    if not path.is_dir():
+        raise SrlBenchError(f"{path} is not a directory; give a leaderboard folder (with timing.json) or a "
+                            "benchmark work directory (with cells/)")
+    timing = _read_json(path / "timing.json") if (path / "timing.json").is_file() else None
+    if timing is not None:
+        if not isinstance(timing, dict) or not isinstance(timing.get("work_dir"), str):
+            raise SrlBenchError(f"{path / 'timing.json'} does not name the benchmark's work directory (no "
+                                "'work_dir'); give the work directory itself")
+        work = Path(timing["work_dir"])
+        if not (work / RECORDS).is_dir():
+            raise SrlBenchError(f"the work directory {work} that {path / 'timing.json'} names has no cell records "
+                                f"({work / RECORDS} is missing; a relative path is read from the current directory, "
+                                "so run this where the benchmark ran, or give the work directory itself)")
+        command = str(timing.get("command", ""))
+        config = _config_of_folder(path, command)
+        if config is not None:
+            try:
+                cells = plan(config)
+            except Exception:  # noqa: BLE001 - e.g. an encoder factory that no longer imports
+                config = None
+        if config is not None:
+            records = {cell.key: read_record(work, cell) for cell in cells}
+            source = from_benchmark(config, cells, records, work, command, str(timing.get("timing", "")))
+            if not source.done("metrics") and not source.done("rl"):  # the config no longer fits the records
+                config = None
+        if config is None:
+            cells, records, env_ids = _scan(work)
+            saved = _read_json(path / "leaderboard.json")
+            name = saved["name"] if isinstance(saved, dict) and isinstance(saved.get("name"), str) else work.name
+            source = Source(name, work, cells, records, command, str(timing.get("timing", "")) or
+                            compute_time(cells, records), None, env_ids)
+        return source
+    if (path / RECORDS).is_dir():
+        cells, records, env_ids = _scan(path)
+        if not cells:
+            raise SrlBenchError(f"{path / RECORDS} holds no cell records; run the benchmark first "
+                                "(`srl-bench benchmark CONFIG`)")
+        name = path.name
+        return Source(name, path, cells, records, f"srl-bench leaderboard {shlex.quote(str(path))}",
+                      compute_time(cells, records), None, env_ids)
+    raise SrlBenchError(f"{path} is neither a leaderboard folder (no timing.json) nor a benchmark work directory "
+                        f"(no {RECORDS}/); give the folder `srl-bench benchmark` wrote, or its work directory")
+
+
+def collect_curves(source: Source) -> pd.DataFrame:
+    """The RL learning curves of the finished RL cells: one row per (env, representation, seed,
+    evaluation), with the evaluation's mean and spread of returns (no wall-clock time)."""
+    columns = ["env", "representation", "seed", "timesteps", "mean_return", "std_return", "min_return",
+               "max_return", "n_episodes"]
+    frames = []
+    for cell in source.done("rl"):
+        _, slug, name, seed_part = cell.key.split("/")
+        result = (source.records.get(cell.key) or {}).get("result") or {}
+        curve = source.work / (result.get("curve") or f"{cell.out}/curve.csv")
+        try:
+            frame = pd.read_csv(curve)
+        except (OSError, ValueError, pd.errors.ParserError):
+            continue
+        if not {"timesteps", "mean_return"} <= set(frame.columns):
+            continue
+        frame = frame.assign(env=source.env_ids.get(slug, slug), representation=name,
+                             seed=int(seed_part.removeprefix("seed")))
+        for column in columns:
+            if column not in frame:
+                frame[column] = float("nan")
+        frames.append(frame[columns])
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True)
