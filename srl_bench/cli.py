@@ -169,7 +169,7 @@ def cmd_benchmark(args: argparse.Namespace) -> None:
                         address=args.address, fresh=args.fresh, dry_run=args.dry_run, progress=not args.quiet)
     if out is not None:
         print((out / "leaderboard.md").read_text())
-        print(f"wrote {out}/: leaderboard.md, leaderboard.csv, runs.csv, rl_runs.csv")
+        print(f"wrote {out}/: index.html (the page to share), leaderboard.{{md,csv,json,tex}}, runs.csv, rl_runs.csv, plots/")
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> None:
