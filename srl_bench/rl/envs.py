@@ -1,5 +1,11 @@
 """The VecEnv stack of one representation: SB3's ``make_vec_env`` of the pixel env, then the frozen
-encoder (or the true state), frame stacking, image transposition and VecNormalize, outermost."""
+encoder (or the true state), frame stacking, image transposition and VecNormalize, outermost.
+
+Where ``make_vec_env`` would build a ``DummyVecEnv`` of pixel cart-poles or pendulums (NumPy
+renderer) for a representation that looks at pixels, the envs run as one ``PixelVecEnv``
+(``srl_bench.envs.vector``): the same observations, rewards, dones and infos for the same seeds,
+stepped and drawn in one vectorised call.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +25,7 @@ from stable_baselines3.common.vec_env import (
     VecTransposeImage,
 )
 
+from srl_bench.envs import vector
 from srl_bench.errors import SrlBenchError
 from srl_bench.rl.config import CONTINUOUS_ONLY, DISCRETE_ONLY, RunnerConfig
 from srl_bench.rl.representations import Representation
@@ -68,6 +75,7 @@ class EnvFactory:
     runner: RunnerConfig = field(default_factory=RunnerConfig)
     gamma: float = 0.99
     vec_env: Literal["dummy", "subproc"] = "dummy"
+    batched: bool = True  # PixelVecEnv in place of DummyVecEnv where it applies (False: always DummyVecEnv)
     _encode: Callable[[np.ndarray], np.ndarray] | None = field(default=None, init=False, repr=False)
 
     def build(self, n_envs: int, seed: int, training: bool, encode: bool = True) -> VecEnv:
@@ -75,11 +83,18 @@ class EnvFactory:
         from srl_bench.collect import make_env
 
         kind = self.representation.kind
-        venv = make_vec_env(
-            functools.partial(make_env, self.env_id), n_envs=n_envs, seed=seed, env_kwargs=self.env_kwargs,
-            wrapper_class=GroundTruthObservation if encode and kind == "ground_truth" else None,
-            vec_env_cls=SubprocVecEnv if self.vec_env == "subproc" and n_envs > 1 else DummyVecEnv,
-        )
+        subproc = self.vec_env == "subproc" and n_envs > 1
+        pixels = not (encode and kind == "ground_truth")
+        if self.batched and pixels and not subproc and vector.supports(self.env_id, self.env_kwargs):
+            # as make_vec_env(..., DummyVecEnv) below: action spaces seeded seed + i, resets seed + i, Monitor's infos
+            venv = vector.make_pixel_vec_env(functools.partial(make_env, self.env_id, **self.env_kwargs),
+                                             n_envs=n_envs, seed=seed)
+        else:
+            venv = make_vec_env(
+                functools.partial(make_env, self.env_id), n_envs=n_envs, seed=seed, env_kwargs=self.env_kwargs,
+                wrapper_class=GroundTruthObservation if encode and kind == "ground_truth" else None,
+                vec_env_cls=SubprocVecEnv if subproc else DummyVecEnv,
+            )
         if not encode:
             return venv
         if kind == "learned":
