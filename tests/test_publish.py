@@ -173,17 +173,18 @@ def test_overwriting_an_earlier_dataset(old_dataset: Path, tmp_path: Path) -> No
 def test_a_failed_overwrite_keeps_the_old_dataset(error: BaseException, old_dataset: Path, tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     import srl_bench.collect.generate as gen
+    from srl_bench.data.format import DatasetWriter
 
     data = copy_of(old_dataset, tmp_path / "d")
     before = snapshot(data)
-    real = gen.run_episode
+    real = DatasetWriter.add_episode
 
-    def failing(env, policy, seed, episode, max_steps):  # the second episode fails midway
-        if episode == 1:
+    def failing(self, arrays):  # the second episode fails midway, whichever collection path made it
+        if self.n_episodes == 1:
             raise error
-        return real(env, policy, seed, episode, max_steps)
+        return real(self, arrays)
 
-    monkeypatch.setattr(gen, "run_episode", failing)
+    monkeypatch.setattr(DatasetWriter, "add_episode", failing)
     with pytest.raises(type(error)):
         gen.generate_dataset("srl/CartPole-v0", 2, data, image_size=16, max_steps=5, seed=1, overwrite=True,
                              progress=False)
