@@ -250,6 +250,7 @@ def test_html_page_is_self_contained(synthetic: tuple[Path, Path]) -> None:
 
 # --- srl-bench leaderboard -------------------------------------------------------------------------
 
+@pytest.mark.slow  # six full report builds (about 75 s on 2 busy cores); the folder path runs by default
 def test_cli_prints_each_format_from_the_folder_or_the_work_dir(synthetic: tuple[Path, Path], tmp_path: Path,
                                                                 capsys, monkeypatch) -> None:
     work, out = synthetic
