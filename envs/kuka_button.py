@@ -26,8 +26,11 @@ button position, then makes ``RESET_RANDOM_MOVES`` random moves.
 
 Ground truth (``info["state"]``, float32, named in ``state_names``): the tool point relative to the
 button's top centre (dx, dy, dz), then the button's absolute (x, y). ``info["presses"]`` counts
-the presses so far. ``ReachButtonPolicy`` is a scripted policy that presses the button from the
-ground truth; ``NoisyReachButtonPolicy`` adds random actions, for collecting datasets.
+the presses so far. Every entry is continuous for the metrics. ``ReachButtonPolicy`` is a scripted
+policy that presses the button from the ground truth; ``NoisyReachButtonPolicy`` adds random
+actions; ``ExploreButtonPolicy`` wanders over the workspace between random waypoints and presses
+now and then: the one to collect datasets with (``scripts/kuka_coverage.py`` measures what each
+covers).
 
 The task's rules, state and differences from its original specification: ``docs/robot_arm.md``.
 """
@@ -499,10 +502,101 @@ class ReachButtonPolicy:
 
 
 class NoisyReachButtonPolicy(ReachButtonPolicy):
-    """``ReachButtonPolicy`` with a random action 25% of the time: the one to collect datasets with.
+    """``ReachButtonPolicy`` with a random action 25% of the time (collection policy ``kuka_reach``).
 
-    Episodes still reach the button and contain presses, but the arm also wanders, so a dataset
-    covers more of the workspace than the straight scripted path.
+    Episodes reach the button and end after its 5 presses (about 18 steps), so a dataset shows a few
+    centimetres around the straight path to the button (3% of the reachable workspace,
+    ``docs/robot_arm.md``); collect with ``ExploreButtonPolicy`` (``kuka_explore``) to cover it.
     """
 
     default_epsilon = 0.25
+
+
+class ExploreButtonPolicy:
+    """Wanders over the workspace and presses the button now and then: the policy whose datasets'
+    true states cover the workspace (``scripts/kuka_coverage.py`` measures it).
+
+    The episode is a sequence of goals. Each goal is, with probability ``press_probability``, the
+    button (approached as ``ReachButtonPolicy`` does, until a press is counted in
+    ``info["presses"]``), otherwise a waypoint drawn uniformly in the ball of radius ``radius``
+    around the button's top, cut at ``min_height`` above the table (so the arm seldom touches it).
+    The policy heads for a waypoint along the axis with the largest error (discrete actions) or
+    straight at it (continuous actions, the move clipped to one step), with a uniformly random action
+    with probability ``epsilon``; the waypoint is done when within ``tolerance`` of the tool point,
+    or after ``patience`` steps (it may lie out of the arm's reach). Only ``info["state"]`` and
+    ``info["presses"]`` are read; all randomness comes from ``seed``.
+
+    Args:
+        env: the env (or its action space).
+        seed: seed of the policy's own random generator.
+        epsilon: probability of a random action at each step.
+        press_probability: probability that the next goal is a press of the button.
+        radius: waypoints lie within this distance (metres) of the button's top.
+        min_height: waypoints lie at least this high (metres) above the table.
+        tolerance: distance (metres) at which a waypoint counts as reached.
+        patience: steps after which an unreached waypoint is given up.
+    """
+
+    def __init__(
+        self,
+        env: gym.Env | spaces.Space,
+        seed: int | None = None,
+        epsilon: float = 0.1,
+        press_probability: float = 0.15,
+        radius: float = SAFETY_RADIUS - STEP,
+        min_height: float = 0.03,
+        tolerance: float = 0.03,
+        patience: int = 40,
+    ) -> None:
+        for name, value in (("epsilon", epsilon), ("press_probability", press_probability)):
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], got {value!r}")
+        self.presser = ReachButtonPolicy(env, seed=None, epsilon=0.0)
+        self.action_space, self.continuous = self.presser.action_space, self.presser.continuous
+        self.epsilon, self.press_probability = float(epsilon), float(press_probability)
+        self.radius, self.min_height = float(radius), float(min_height)
+        self.tolerance, self.patience = float(tolerance), int(patience)
+        self.rng = np.random.default_rng(seed)
+        self.waypoint: np.ndarray | None = None  # relative to the button's top; None while pressing
+        self.pressing = False
+        self.presses = 0
+        self.steps_on_goal = 0
+
+    def _next_goal(self) -> None:
+        self.steps_on_goal = 0
+        self.pressing = bool(self.rng.random() < self.press_probability)
+        if self.pressing:
+            self.waypoint = None
+            return
+        lowest = self.min_height - BUTTON_TOP_Z  # relative to the button's top
+        while True:  # uniform in the ball, rejecting what lies below the cut (about a fifth of it)
+            point = self.rng.uniform(-self.radius, self.radius, 3)
+            if np.linalg.norm(point) <= self.radius and point[2] >= lowest:
+                self.waypoint = point
+                return
+
+    def __call__(self, observation: np.ndarray, info: dict[str, Any]):
+        """The action for this step, from ``info["state"]`` and ``info["presses"]``."""
+        presses = int(info.get("presses", 0))
+        relative = np.asarray(info["state"][:3], dtype=np.float64)
+        if self.waypoint is None and not self.pressing:  # the episode's first call
+            self.presses = presses
+            self._next_goal()
+        elif self.pressing and (presses > self.presses or self.steps_on_goal >= 2 * self.patience):
+            self._next_goal()
+        elif self.waypoint is not None and (np.linalg.norm(self.waypoint - relative) <= self.tolerance
+                                            or self.steps_on_goal >= self.patience):
+            self._next_goal()
+        self.presses = presses
+        self.steps_on_goal += 1
+        if self.epsilon > 0.0 and self.rng.random() < self.epsilon:
+            if self.continuous:
+                return self.rng.uniform(-1.0, 1.0, 3).astype(np.float32)
+            return int(self.rng.integers(len(DISCRETE_MOVES)))
+        if self.pressing:
+            return self.presser(observation, info)
+        error = self.waypoint - relative
+        if self.continuous:
+            return np.clip(error / STEP, -1.0, 1.0).astype(np.float32)
+        axis = int(np.argmax(np.abs(error)))
+        return 2 * axis + (0 if error[axis] > 0 else 1)  # +x -x +y -y +z -z

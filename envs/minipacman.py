@@ -23,19 +23,28 @@ black padding never reads as part of the maze. Sizes below 15×19 are refused
 (they cannot show every cell). Rendering paints the 15×19 cell colours, then makes the frame in one
 gather (``np.take``) through a precomputed pixel → cell index map.
 
-Ground-truth state (``info["state"]``, float32, named by ``env.state_names``)::
+Ground-truth state (``info["state"]``, float32, named by ``env.state_names``, each entry's kind in
+``env.state_kinds``)::
 
-    pacman_row, pacman_col,
-    ghost{i}_row, ghost{i}_col, ghost{i}_edible      for i in 0 .. max_ghosts − 1
-    pill{j}_row, pill{j}_col                         for j in 0, 1
-    power_time, level
+    pacman_row, pacman_col                      continuous
+    ghost{k}_row, ghost{k}_col                  optional      for k in 0 .. max_ghosts − 1
+    pill{k}_row, pill{k}_col                    optional      for k in 0, 1
+    ghosts_left, pills_left                     categorical
+    food_left                                   continuous
+    powered                                     categorical
+    power_time                                  continuous
+    level                                       categorical
 
-Rows and columns are cell indices (0..14, 0..18). A ghost keeps its slot for the whole level (slots
-are filled in spawn order); an absent ghost (eaten, or not spawned at this level) and an eaten pill
-read ``ABSENT = -1`` in every entry. ``ghost{i}_edible`` is 1 while a power pill is active, else 0.
-``power_time`` counts down from 20 to 0.
+Rows and columns are cell indices (0..14, 0..18). Ghosts look alike, so which ghost is which cannot
+be told from a frame; the state lists the ghosts on the board (and the pills) in reading order
+(by row, then column), so ``ghost0`` is the topmost ghost of the picture, and the entries past the
+count read ``ABSENT = -1``. Every entry is thus a function of what the frame shows. ``powered`` is 1
+while a power pill is active (the ghosts are edible), else 0; ``power_time`` counts down from 20 to
+0; ``food_left`` counts the food. The metrics (``docs/metrics.md``) regress the continuous entries,
+regress each optional one on the frames where its ghost or pill exists, and classify the
+categorical ones. ``occupancy()`` gives the same board as one 15×19 map per entity type.
 
-Ghost cap. Levels keep adding ghosts, so the state reserves ``max_ghosts`` slots (default 4): the
+Ghost cap. Levels keep adding ghosts, so the state reserves ``max_ghosts`` ghost entries (default 4): the
 most that ``regular`` and ``avoid`` can reach within the default 1000-step cap (avoid's 128-step
 levels give level 8 at most; regular needs at least 137 steps to eat a level's 138 foods). From
 the level that would exceed the cap (level 9 by default) the count stays at ``max_ghosts`` while
@@ -52,6 +61,7 @@ power time, level and the level clock by hand, for tests, demonstrations and cur
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -89,7 +99,11 @@ DIRECTIONS = (RIGHT, UP, LEFT, DOWN)  # the order in which free directions are l
 DELTAS = ((0, 0), (0, 1), (-1, 0), (0, -1), (1, 0))  # (d_row, d_col) per action
 REVERSE = (STAY, LEFT, DOWN, RIGHT, UP)
 
-ABSENT = -1.0  # state value of an absent ghost or an eaten pill
+ABSENT = -1.0  # state value of a ghost or pill entry past the number on the board
+# what the metrics do with each state entry (docs/metrics.md): regress the numbers defined on every
+# frame, regress the ghosts' and pills' cells where they exist, classify the counts, flag and level
+CONTINUOUS_ENTRIES = ("pacman_row", "pacman_col", "food_left", "power_time")
+_OPTIONAL_ENTRY = re.compile(r"(ghost|pill)\d+_(row|col)")
 NUM_PILLS = 2
 PILL_DURATION = 20
 SAFE_DISTANCE = 5  # ghosts spawn outside rows r−5 … r+4 and columns c−5 … c+4 around Pacman
@@ -213,11 +227,11 @@ class MiniPacmanEnv(FrameEnv):
             level ends in ``MODES``).
         image_size: observation size, an int (square) or ``(height, width)``, at least 15×19.
         max_steps: the episode is truncated after this many steps.
-        max_ghosts: ghost slots in the state; the ghost count stops growing at this number.
+        max_ghosts: ghost entries in the state; the ghost count stops growing at this number.
         render_mode: ``None`` or ``"rgb_array"`` (``render()`` returns the current observation).
 
-    Info at reset and every step: ``state`` (float32, named by ``state_names``), ``level``,
-    ``food_left``, ``steps_in_level``.
+    Info at reset and every step: ``state`` (float32, named by ``state_names``, kinds in
+    ``state_kinds``), ``level``, ``food_left``, ``steps_in_level``.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 8}
@@ -254,10 +268,11 @@ class MiniPacmanEnv(FrameEnv):
         self.observation_space = image_space(self.height, self.width)
         self.state_names: tuple[str, ...] = (
             ("pacman_row", "pacman_col")
-            + tuple(f"ghost{i}_{k}" for i in range(self.max_ghosts) for k in ("row", "col", "edible"))
+            + tuple(f"ghost{i}_{k}" for i in range(self.max_ghosts) for k in ("row", "col"))
             + tuple(f"pill{j}_{k}" for j in range(NUM_PILLS) for k in ("row", "col"))
-            + ("power_time", "level")
+            + ("ghosts_left", "pills_left", "food_left", "powered", "power_time", "level")
         )
+        self.state_kinds: tuple[str, ...] = tuple(self.state_kind(name) for name in self.state_names)
         self._pixel_to_cell = self._pixel_map(self.height, self.width)
         self._background = np.zeros((ROWS * COLS + 1, 3), dtype=np.uint8)  # last entry: the padding
         self._background[:-1][STANDARD_MAZE.ravel()] = WALL_RGB
@@ -275,6 +290,17 @@ class MiniPacmanEnv(FrameEnv):
         self._started = False
         self._over = False
         self._frame: np.ndarray | None = None
+
+    @staticmethod
+    def state_kind(name: str) -> str:
+        """What the metrics do with the state entry ``name``: ``"continuous"`` (regressed: Pacman's
+        cell, ``food_left``, ``power_time``), ``"optional"`` (regressed on the frames where it is not
+        ``ABSENT``: the ghosts' and pills' cells) or ``"categorical"`` (classified: ``ghosts_left``,
+        ``pills_left``, ``powered``, ``level``). ``srl_bench.metrics.state_kinds`` finds it from the
+        env id, so datasets recorded without their kinds are read the same way."""
+        if name in CONTINUOUS_ENTRIES:
+            return "continuous"
+        return "optional" if _OPTIONAL_ENTRY.fullmatch(name) else "categorical"
 
     # -- Gymnasium API ------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
@@ -492,14 +518,31 @@ class MiniPacmanEnv(FrameEnv):
         return self._frame
 
     def _true_state(self) -> np.ndarray:
-        edible = 1.0 if self.power_time > 0 else 0.0
+        ghosts = sorted((ghost[0], ghost[1]) for ghost in self.ghosts if ghost is not None)  # reading order
+        pills = sorted(pill for pill in self.pills if pill is not None)
         values: list[float] = [self.pacman[0], self.pacman[1]]
-        for ghost in self.ghosts:
-            values += (ABSENT, ABSENT, ABSENT) if ghost is None else (ghost[0], ghost[1], edible)
-        for pill in self.pills:
-            values += (ABSENT, ABSENT) if pill is None else pill
-        values += (self.power_time, self.level)
+        for k in range(self.max_ghosts):
+            values += ghosts[k] if k < len(ghosts) else (ABSENT, ABSENT)
+        for k in range(NUM_PILLS):
+            values += pills[k] if k < len(pills) else (ABSENT, ABSENT)
+        values += (len(ghosts), len(pills), self.food_left, 1.0 if self.power_time > 0 else 0.0,
+                   self.power_time, self.level)
         return np.asarray(values, dtype=np.float32)
+
+    def occupancy(self) -> dict[str, np.ndarray]:
+        """The board as one (15, 19) map per entity type: ``pacman``, ``ghosts``, ``pills`` and
+        ``food`` (bool; ``ghosts`` counts the ghosts on each cell, as uint8, since they may share one)."""
+        pacman = np.zeros((ROWS, COLS), dtype=bool)
+        pacman[self.pacman] = True
+        ghosts = np.zeros((ROWS, COLS), dtype=np.uint8)
+        for ghost in self.ghosts:
+            if ghost is not None:
+                ghosts[ghost[0], ghost[1]] += 1
+        pills = np.zeros((ROWS, COLS), dtype=bool)
+        for pill in self.pills:
+            if pill is not None:
+                pills[pill] = True
+        return {"pacman": pacman, "ghosts": ghosts, "pills": pills, "food": self.food.reshape(ROWS, COLS).copy()}
 
     def _info(self) -> dict[str, Any]:
         return {
@@ -534,3 +577,68 @@ class MiniPacmanEnv(FrameEnv):
                 grid[self._free_cell(cell, "food")] = True
         self.food[:] = grid.ravel()
         self.food_left = int(grid.sum())
+
+
+def shortest_paths(start: Cell) -> dict[Cell, tuple[int, int]]:
+    """For every free cell: ``(steps, first action)`` of a shortest path from ``start`` to it
+    (breadth-first, directions tried in the order right, up, left, down; ``(0, STAY)`` for ``start``)."""
+    paths = {start: (0, STAY)}
+    frontier = [start]
+    while frontier:
+        following = []
+        for cell in frontier:
+            steps, first = paths[cell]
+            for direction in FREE_DIRECTIONS[cell]:
+                step = NEXT_CELL[cell][direction]
+                if step not in paths:
+                    paths[step] = (steps + 1, direction if cell == start else first)
+                    following.append(step)
+        frontier = following
+    return paths
+
+
+class SeekPillsPolicy:
+    """Heads for the nearest power pill, hunts the nearest ghost while powered, and otherwise walks at
+    random, with a uniformly random action with probability ``epsilon`` (collection policy
+    ``pacman_seek``).
+
+    A random walk seldom eats a pill (in 400 random episodes of 50 steps, 39 did), so its datasets
+    hardly vary in ``pills_left``, ``powered``, ``power_time`` or ``ghosts_left``; this policy's do.
+    Paths are shortest paths on the maze (:func:`shortest_paths`; ties go to the target first in
+    reading order). It reads only ``info["state"]`` (by the env's ``state_names``) and draws from its
+    own seeded generator.
+
+    Args:
+        env: the MiniPacman env (or a wrapper of it).
+        seed: seed of the policy's own random generator.
+        epsilon: probability of a random action at each step.
+    """
+
+    def __init__(self, env: gym.Env, seed: int | None = None, epsilon: float = 0.25) -> None:
+        if not 0.0 <= epsilon <= 1.0:
+            raise ValueError(f"epsilon must be in [0, 1], got {epsilon!r}")
+        names = list(env.unwrapped.state_names)
+        self.epsilon = float(epsilon)
+        self.rng = np.random.default_rng(seed)
+        self._pacman = (names.index("pacman_row"), names.index("pacman_col"))
+        self._powered = names.index("powered")
+        entries = lambda kind: [(names.index(f"{kind}{k}_row"), names.index(f"{kind}{k}_col"))  # noqa: E731
+                                for k in range(sum(n.startswith(kind) and n.endswith("_row") for n in names))]
+        self._ghosts, self._pills = entries("ghost"), entries("pill")
+
+    def __call__(self, observation: np.ndarray, info: dict[str, Any]) -> int:
+        """The action for this step, from ``info["state"]``."""
+        if self.rng.random() < self.epsilon:
+            return int(self.rng.integers(5))
+        state = info["state"]
+
+        def cells(entries: list[tuple[int, int]]) -> list[Cell]:
+            return [(int(state[r]), int(state[c])) for r, c in entries if state[r] != ABSENT]
+
+        ghosts = cells(self._ghosts)
+        targets = ghosts if state[self._powered] > 0 and ghosts else cells(self._pills)
+        pacman = (int(state[self._pacman[0]]), int(state[self._pacman[1]]))
+        if not targets:
+            return int(self.rng.integers(5))
+        paths = shortest_paths(pacman)
+        return paths[min(targets, key=lambda cell: (paths[cell][0], cell))][1]

@@ -35,6 +35,7 @@ def main() -> None:
     parser.add_argument("--dims", type=int, default=32)
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1, help="threads for both searches")
+    parser.add_argument("--kinds", nargs="+", default=["learned-like", "isotropic"], choices=["learned-like", "isotropic"])
     parser.add_argument("--out", default="results/bench/knn.json")
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
@@ -47,7 +48,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     g = rng.standard_normal((args.frames, 4))
     results = []
-    for kind in ("learned-like", "isotropic"):
+    for kind in args.kinds:
         s = states(kind, args.frames, args.dims, rng)
         start = time.perf_counter()
         ours = float(knn_sq_errors(s, [g], args.k, workers=args.threads)[0].mean())

@@ -22,7 +22,7 @@ from typing import Any
 
 from srl_bench import envs  # noqa: F401  (registers the srl/... environments)
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 _LAZY = {
     "load_dataset": "srl_bench.data",

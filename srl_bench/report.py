@@ -22,6 +22,9 @@ def format_metrics(metrics: dict[str, Any]) -> str:
     ]
     if "probe_mlp_r2" in metrics:
         lines.append(f"  {'probe_mlp_r2':<16} {metrics['probe_mlp_r2']:8.4f}   (higher is better)")
+    for key in ("probe_linear_acc", "probe_linear_f1"):  # categorical entries (MiniPacman), classified
+        if key in metrics:
+            lines.append(f"  {key:<16} {metrics[key]:8.4f}   (higher is better; categorical entries)")
     for name, r2 in metrics["probe_linear_r2_per_dim"].items():
         mlp_r2 = metrics.get("probe_mlp_r2_per_dim", {}).get(name)
         lines.append(f"    {name:<20} R² {r2:7.3f}   GTC {metrics['gtc'].get(name, float('nan')):6.3f}"

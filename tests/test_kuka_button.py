@@ -14,7 +14,7 @@ from gymnasium.utils.env_checker import check_env
 
 import srl_bench  # noqa: F401  (registers the srl/ ids)
 from srl_bench.envs import kuka_button
-from srl_bench.envs.kuka_button import KukaButtonEnv, NoisyReachButtonPolicy, ReachButtonPolicy
+from srl_bench.envs.kuka_button import ExploreButtonPolicy, KukaButtonEnv, NoisyReachButtonPolicy, ReachButtonPolicy
 
 X_PLUS, X_MINUS, Y_PLUS, Y_MINUS, Z_PLUS, Z_MINUS = range(6)
 
@@ -180,6 +180,54 @@ def test_scripted_policy_presses_in_random_target_episodes():
             assert pressed, f"no press in the episode with seed {seed}"
     finally:
         environment.close()
+
+
+def _explore(environment: KukaButtonEnv, seed: int, steps: int) -> tuple[np.ndarray, int]:
+    """States and presses of one episode of the exploring policy (policy seeded like the env)."""
+    policy = ExploreButtonPolicy(environment, seed=seed)
+    observation, info = environment.reset(seed=seed)
+    states = [info["state"]]
+    for _ in range(steps):
+        observation, _, terminated, truncated, info = environment.step(policy(observation, info))
+        states.append(info["state"])
+        if terminated or truncated:
+            break
+    return np.array(states), info["presses"]
+
+
+def test_exploring_policy_covers_more_of_the_workspace_and_still_presses(env):
+    spread, presses = {}, {}
+    for name, make_policy in (("explore", ExploreButtonPolicy), ("reach", NoisyReachButtonPolicy)):
+        states, presses[name] = [], 0
+        for seed in range(3):
+            policy = make_policy(env, seed=seed)
+            observation, info = env.reset(seed=seed)
+            states.append(info["state"])
+            for _ in range(60):
+                observation, _, terminated, truncated, info = env.step(policy(observation, info))
+                states.append(info["state"])
+                if terminated or truncated:
+                    break
+            presses[name] += info["presses"]
+        spread[name] = np.array(states)[:, :3].std(axis=0)
+    # the scripted reacher goes straight down to the button; the explorer wanders, and still presses
+    assert (spread["explore"][:2] > 3 * spread["reach"][:2]).all() and spread["explore"][2] > spread["reach"][2]
+    assert presses["explore"] > 0
+
+
+def test_exploring_policy_is_seeded_and_works_with_continuous_actions():
+    environment = KukaButtonEnv(continuous=True, random_target=True)
+    try:
+        first, _ = _explore(environment, seed=4, steps=25)
+        again, _ = _explore(environment, seed=4, steps=25)
+        other, _ = _explore(environment, seed=5, steps=25)
+        np.testing.assert_array_equal(first, again)
+        assert first.shape != other.shape or not np.array_equal(first, other)
+        assert np.linalg.norm(first[:, :3], axis=1).max() <= kuka_button.SAFETY_RADIUS
+    finally:
+        environment.close()
+    with pytest.raises(ValueError, match="epsilon"):
+        ExploreButtonPolicy(gym.spaces.Discrete(6), epsilon=2.0)
 
 
 def test_observation_and_render():

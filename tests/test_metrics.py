@@ -13,7 +13,18 @@ import torch
 
 import srl_bench
 from srl_bench.errors import SrlBenchError
-from srl_bench.metrics import gtc, knn_mse, knn_sq_errors, linear_probe_r2, standardise
+from srl_bench.metrics import (
+    ABSENT,
+    gtc,
+    knn_mse,
+    knn_sq_errors,
+    linear_probe_classify,
+    linear_probe_r2,
+    linear_probe_r2_where_present,
+    macro_f1_score,
+    standardise,
+    state_kinds,
+)
 
 
 def test_knn_mse_hand_computed() -> None:
@@ -191,3 +202,147 @@ def test_mlp_probe_fits_a_nonlinear_map_the_linear_probe_cannot() -> None:
     mlp = mlp_probe_r2(s[:900], g[:900], s[900:], g[900:], groups[:900], seed=0)
     assert (linear < 0.5).any() and (mlp > 0.9).all()
     np.testing.assert_array_equal(mlp, mlp_probe_r2(s[:900], g[:900], s[900:], g[900:], groups[:900], seed=0))
+
+
+# -- state kinds: categorical entries are classified, optional ones regressed where present ---------
+
+# per class (up to 4): frames in training (0 = never seen there) and in test
+CLASS_COUNTS = st.lists(st.tuples(st.integers(0, 20), st.integers(0, 10)), min_size=2, max_size=4)
+
+
+@settings(max_examples=40, deadline=None)
+@given(CLASS_COUNTS, st.integers(1, 4), st.integers(0, 2**16))
+def test_classification_probe_is_perfect_on_separable_classes(counts, dims, seed) -> None:
+    rng = np.random.default_rng(seed)
+    centres = 10.0 * rng.standard_normal((len(counts), dims))
+    centres[:, 0] = 10.0 * np.arange(len(counts))  # every class its own region of the learned space
+
+    def frames(part: int) -> tuple[np.ndarray, np.ndarray]:
+        y = np.concatenate([np.full(c[part], float(label)) for label, c in enumerate(counts)])
+        return centres[y.astype(int)] + 0.01 * rng.standard_normal((len(y), dims)), y
+
+    (s_train, y_train), (s_test, y_test) = frames(0), frames(1)
+    if len(y_train) == 0 or len(y_test) == 0:
+        return
+    accuracy, f1 = linear_probe_classify(s_train, y_train, s_test, y_test)
+    seen = np.isin(y_test, y_train)
+    if len(np.unique(y_test)) < 2:
+        assert np.isnan(accuracy[0]) and np.isnan(f1[0])  # constant on the test frames: no score
+    elif seen.all() and min(c[0] for c in counts if c[0]) >= 3:
+        assert accuracy[0] == 1.0 and f1[0] == 1.0
+    else:  # a class never seen in training cannot be predicted: each of its frames is an error
+        assert accuracy[0] <= seen.mean() + 1e-12
+        if not seen.all():
+            assert f1[0] < 1.0
+
+
+def test_classification_probe_constant_and_unseen_labels() -> None:
+    rng = np.random.default_rng(0)
+    s_train, s_test = rng.standard_normal((50, 3)), rng.standard_normal((40, 3))
+    y_test = np.repeat([0.0, 1.0], 20)
+    # one class in training: it is predicted everywhere (no fit, no error)
+    accuracy, f1 = linear_probe_classify(s_train, np.zeros(50), s_test, y_test)
+    assert accuracy[0] == 0.5 and f1[0] == pytest.approx((2 * 20 / (20 + 40) + 0.0) / 2)
+    # constant on the test frames: no score, whatever the training frames hold
+    accuracy, f1 = linear_probe_classify(s_train, np.repeat([0.0, 1.0], 25), s_test, np.ones(40))
+    assert np.isnan(accuracy[0]) and np.isnan(f1[0])
+    # test labels 5 and 7 never occur in training: all their frames are wrong and their F1 is 0
+    s_train = np.repeat([[0.0], [10.0]], 25, axis=0)
+    s_test = np.repeat([[0.0], [10.0], [20.0], [30.0]], 10, axis=0)
+    y_train, y_test = np.repeat([0.0, 1.0], 25), np.repeat([0.0, 1.0, 5.0, 7.0], 10)
+    accuracy, f1 = linear_probe_classify(s_train, y_train, s_test, y_test)
+    assert accuracy[0] == 0.5
+    predicted_one = 30  # the frames at 10, 20 and 30 all fall on class 1's side
+    assert f1[0] == pytest.approx((1.0 + 2 * 10 / (10 + predicted_one) + 0.0 + 0.0) / 4)
+
+
+def test_macro_f1_matches_sklearn_over_the_true_classes() -> None:
+    from sklearn.metrics import f1_score
+
+    rng = np.random.default_rng(1)
+    y_true, y_pred = rng.integers(0, 5, 300), rng.integers(0, 6, 300)
+    expected = f1_score(y_true, y_pred, labels=np.unique(y_true), average="macro", zero_division=0)
+    assert macro_f1_score(y_true, y_pred) == pytest.approx(expected, rel=1e-12)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**16), st.floats(0.05, 0.9))
+def test_optional_entries_are_regressed_where_present(seed: int, absent_fraction: float) -> None:
+    rng = np.random.default_rng(seed)
+    s = rng.standard_normal((300, 2))
+    g = 3.0 * s[:, :1] + 1.0  # a linear function of the learned state ...
+    g[rng.random(300) < absent_fraction] = ABSENT  # ... absent on some frames
+    r2 = linear_probe_r2_where_present(s[:200], g[:200], s[200:], g[200:])
+    if (g[:200] != ABSENT).any() and len(np.unique(g[200:][g[200:] != ABSENT])) >= 2:
+        assert r2[0] == pytest.approx(1.0, abs=1e-6)  # the fill value does not spoil the fit
+    else:
+        assert np.isnan(r2[0])
+
+
+def test_state_kinds_come_from_the_meta_then_the_env_class() -> None:
+    cart = {"env_id": "srl/CartPole-v0", "state_names": ["cart_x", "cart_x_dot", "pole_theta", "pole_theta_dot"]}
+    assert state_kinds(cart) == ["continuous"] * 4
+    pacman = {"env_id": "srl/MiniPacman-v0", "state_names": ["pacman_row", "ghost0_col", "powered"]}
+    assert state_kinds(pacman) == ["continuous", "optional", "categorical"]
+    assert state_kinds({**pacman, "state_kinds": ["categorical"] * 3}) == ["categorical"] * 3  # meta wins
+    assert state_kinds({"env_id": "someone/Else-v9", "state_names": ["a"]}) == ["continuous"]
+    with pytest.raises(SrlBenchError, match="state kinds"):
+        state_kinds({**pacman, "state_kinds": ["continuous", "ordinal", "categorical"]})
+
+
+def _pacman_like_dataset(path: Path) -> Path:
+    """A small dataset in MiniPacman's state layout (2 ghost entries), each frame a random image, the
+    states drawn so that every categorical entry varies (random-policy episodes seldom eat a pill)."""
+    from srl_bench.data.format import DatasetWriter
+    from srl_bench.envs.minipacman import MiniPacmanEnv
+
+    names = MiniPacmanEnv(max_ghosts=2).state_names
+    rng = np.random.default_rng(0)
+    with DatasetWriter(path) as writer:
+        for _ in range(12):
+            n = 40
+            state = {name: np.full(n, ABSENT) for name in names}
+            for name in ("pacman_row", "pacman_col", "food_left"):
+                state[name] = rng.integers(1, 14, n).astype(float)
+            for entity, count in (("ghost", 2), ("pill", 2)):
+                left = rng.integers(0, count + 1, n)
+                state[f"{entity}s_left"] = left.astype(float)
+                for k in range(count):
+                    for axis in ("row", "col"):
+                        state[f"{entity}{k}_{axis}"] = np.where(left > k, rng.integers(1, 14, n), ABSENT)
+            state["powered"] = rng.integers(0, 2, n).astype(float)
+            state["power_time"] = state["powered"] * rng.integers(1, 21, n)
+            state["level"] = rng.integers(1, 3, n).astype(float)
+            starts = np.zeros(n, dtype=bool)
+            starts[0] = True
+            writer.add_episode({
+                "observations": rng.integers(0, 256, (n, 8, 8, 3), dtype=np.uint8),
+                "states": np.column_stack([state[name] for name in names]).astype(np.float32),
+                "actions": np.zeros(n, dtype=np.int64), "rewards": np.zeros(n, dtype=np.float32),
+                "episode_starts": starts, "terminated": np.zeros(n, dtype=bool),
+            })
+        return writer.close({"env_id": "srl/MiniPacman-v0", "env_kwargs": {"max_ghosts": 2}, "image_shape": [8, 8, 3],
+                             "state_names": list(names), "action_space": {"type": "discrete", "n": 5},
+                             "policy": "random", "seed": 0, "max_steps": None})
+
+
+def test_evaluate_reads_each_entry_by_its_kind(tmp_path: Path) -> None:
+    data = srl_bench.load_dataset(_pacman_like_dataset(tmp_path / "pacman"))
+    truth = {img.tobytes(): state for img, state in zip(data.observations, data.states)}
+
+    def oracle(images: np.ndarray) -> np.ndarray:
+        return np.stack([truth[img.tobytes()] for img in images])
+
+    scores = srl_bench.evaluate(oracle, data)
+    kinds = scores["state_kinds"]
+    assert [n for n, k in kinds.items() if k == "categorical"] == ["ghosts_left", "pills_left", "powered", "level"]
+    assert set(scores["gtc"]) == {n for n, k in kinds.items() if k == "continuous"}
+    assert set(scores["probe_linear_r2_per_dim"]) == {n for n, k in kinds.items() if k != "categorical"}
+    assert set(scores["probe_linear_acc_per_dim"]) == set(scores["probe_linear_f1_per_dim"]) == {
+        n for n, k in kinds.items() if k == "categorical"}
+    # the true state itself scores (nearly) perfectly on every kind, the fill value -1 notwithstanding
+    assert min(scores["probe_linear_r2_per_dim"].values()) > 0.99
+    assert scores["probe_linear_acc"] == 1.0 and scores["probe_linear_f1"] == 1.0
+    assert scores["unscored_dims"] == []
+    noise = srl_bench.evaluate(lambda images: images.reshape(len(images), -1)[:, :6].astype(np.float32), data)
+    assert noise["probe_linear_r2"] < 0.2 and noise["probe_linear_f1"] < 0.7

@@ -17,9 +17,11 @@ from srl_bench.envs.minipacman import (
     STAY,
     UP,
     MiniPacmanEnv,
+    SeekPillsPolicy,
     ghost_count,
     ghost_direction,
     ghost_speed,
+    shortest_paths,
 )
 
 ALL_MODES = tuple(MODES)
@@ -81,7 +83,9 @@ def test_food_and_pill_rewards(mode):
     _, reward, _, _, info = env.step(RIGHT)
     assert reward == pytest.approx(rules.step + rules.food + rules.pill)
     assert info["food_left"] == 1 and value(env, info, "power_time") == 20
-    assert value(env, info, "pill0_row") == -1 and value(env, info, "pill1_row") == 13
+    # the pill left is listed first; the entries past the count read -1
+    assert value(env, info, "pill0_row") == 13 and value(env, info, "pill1_row") == -1
+    assert value(env, info, "pills_left") == 1
     _, reward, *_ = env.step(LEFT)  # nothing left on (1, 2)
     assert reward == pytest.approx(rules.step)
 
@@ -95,7 +99,7 @@ def test_staying_eats_what_is_under_pacman():
 def test_pill_makes_ghosts_edible_for_20_steps_and_recolours_them():
     env = make(pacman=(1, 1), pills=[(1, 2)])
     obs, _, _, _, info = env.step(RIGHT)
-    assert value(env, info, "ghost0_edible") == 1 and value(env, info, "power_time") == 20
+    assert value(env, info, "powered") == 1 and value(env, info, "power_time") == 20
     gr, gc = ghost(env, info)
     assert (cell_block(env, obs, gr, gc) == YELLOW).all()
     for k in range(1, 21):
@@ -104,7 +108,7 @@ def test_pill_makes_ghosts_edible_for_20_steps_and_recolours_them():
         gr, gc = ghost(env, info)
         power = 20 - k
         assert value(env, info, "power_time") == power
-        assert value(env, info, "ghost0_edible") == (1 if k < 20 else 0)
+        assert value(env, info, "powered") == (1 if k < 20 else 0)
         assert tuple(env.board_rgb()[gr, gc]) == (255, round(255 * power / 20), 0)
     assert (cell_block(env, obs, gr, gc) == RED).all()
 
@@ -126,8 +130,9 @@ def test_pacman_eats_a_ghost_he_walks_into_and_the_rest_wait(mode):
     obs, reward, terminated, _, info = env.step(RIGHT)
     assert not terminated and info["level"] == 1
     assert reward == pytest.approx(MODES[mode].step + MODES[mode].eat_ghost)
-    assert [value(env, info, f"ghost0_{k}") for k in ("row", "col", "edible")] == [-1, -1, -1]
-    assert ghost(env, info, 1) == FAR_GHOST[:2]  # no further ghost is processed after a meal
+    # the ghost left moves up to the first entry; no further ghost is processed after a meal
+    assert ghost(env, info, 0) == FAR_GHOST[:2] and ghost(env, info, 1) == (-1, -1)
+    assert value(env, info, "ghosts_left") == 1
     assert (cell_block(env, obs, 1, 2) == (0, 255, 0)).all()
 
 
@@ -346,11 +351,48 @@ def test_state_layout_and_absent_fill():
     env = MiniPacmanEnv(max_ghosts=3)
     obs, info = env.reset(seed=3)
     state = info["state"]
-    assert state.dtype == np.float32 and state.shape == (len(env.state_names),) == (2 + 3 * 3 + 4 + 2,)
-    assert env.state_names[:5] == ("pacman_row", "pacman_col", "ghost0_row", "ghost0_col", "ghost0_edible")
-    assert env.state_names[-2:] == ("power_time", "level")
-    assert (state[5:11] == -1).all()  # level 1 has one ghost; slots 1 and 2 are absent
+    assert state.dtype == np.float32 and state.shape == (len(env.state_names),) == (2 + 2 * 3 + 4 + 6,)
+    assert env.state_names[:4] == ("pacman_row", "pacman_col", "ghost0_row", "ghost0_col")
+    assert env.state_names[-6:] == ("ghosts_left", "pills_left", "food_left", "powered", "power_time", "level")
+    assert (state[4:8] == -1).all()  # level 1 has one ghost; the entries of ghosts 1 and 2 read -1
+    assert value(env, info, "ghosts_left") == 1 and value(env, info, "pills_left") == 2
+    assert value(env, info, "food_left") == len(FREE_CELLS) and value(env, info, "level") == 1
     assert obs.shape == (64, 64, 3) and obs.dtype == np.uint8
+
+
+def test_state_kinds_name_what_the_metrics_regress_and_classify():
+    env = MiniPacmanEnv(max_ghosts=2)
+    kinds = dict(zip(env.state_names, env.state_kinds))
+    assert [n for n, k in kinds.items() if k == "continuous"] == ["pacman_row", "pacman_col", "food_left", "power_time"]
+    assert [n for n, k in kinds.items() if k == "optional"] == [
+        "ghost0_row", "ghost0_col", "ghost1_row", "ghost1_col", "pill0_row", "pill0_col", "pill1_row", "pill1_col"]
+    assert [n for n, k in kinds.items() if k == "categorical"] == ["ghosts_left", "pills_left", "powered", "level"]
+    assert MiniPacmanEnv.state_kind("ghost7_col") == "optional"  # also the names of a larger max_ghosts
+    from srl_bench.metrics import ABSENT
+    from srl_bench.envs.minipacman import ABSENT as ENV_ABSENT
+    assert ABSENT == ENV_ABSENT  # the metrics read an optional entry as absent where the env says so
+
+
+def test_ghosts_and_pills_are_listed_in_reading_order_whatever_their_spawn_order():
+    # the same board, ghosts given in two orders: the state (a function of the picture) is the same
+    first = make(pacman=(1, 1), ghosts=[(13, 17, LEFT), (5, 9, RIGHT), (5, 3, UP)], pills=[(13, 1), (3, 3)])
+    second = make(pacman=(1, 1), ghosts=[(5, 3, UP), (13, 17, LEFT), (5, 9, RIGHT)], pills=[(3, 3), (13, 1)])
+    state_a, state_b = first._info()["state"], second._info()["state"]
+    np.testing.assert_array_equal(state_a, state_b)
+    info = first._info()
+    assert [ghost(first, info, k) for k in range(4)] == [(5, 3), (5, 9), (13, 17), (-1, -1)]
+    assert [value(first, info, f"pill{k}_row") for k in range(2)] == [3, 13]
+    assert value(first, info, "ghosts_left") == 3
+
+
+def test_occupancy_maps_match_the_board():
+    env = make(pacman=(1, 1), ghosts=[(5, 3, UP), (5, 3, LEFT)], pills=[(3, 3)], food=[(1, 2), (3, 3)])
+    maps = env.occupancy()
+    assert {k: v.shape for k, v in maps.items()} == {k: (15, 19) for k in ("pacman", "ghosts", "pills", "food")}
+    assert maps["pacman"].sum() == 1 and maps["pacman"][1, 1]
+    assert maps["ghosts"][5, 3] == 2 and maps["ghosts"].sum() == 2  # two ghosts may share a cell
+    assert maps["pills"].sum() == 1 and maps["pills"][3, 3]
+    assert maps["food"].sum() == 2 and maps["food"][1, 2] and maps["food"][3, 3]
 
 
 def test_image_is_the_board_scaled_by_whole_factors():
@@ -409,3 +451,40 @@ def test_check_env(mode):
     env = gym.make("srl/MiniPacman-v0", mode=mode)
     check_env(env.unwrapped)
     assert env.unwrapped.max_steps == 1000
+
+
+# -- the pill-seeking collection policy ----------------------------------------------------------
+def test_shortest_paths_on_the_maze():
+    paths = shortest_paths((1, 1))
+    assert len(paths) == len(FREE_CELLS) and paths[(1, 1)] == (0, STAY)
+    assert paths[(1, 2)] == (1, RIGHT) and paths[(2, 1)] == (1, DOWN)
+    assert paths[(1, 5)][0] == 8  # (1, 4) is a wall: down to row 3, along, and back up
+
+
+def test_seek_policy_heads_for_pills_then_hunts_ghosts():
+    env = make(pacman=(3, 5), pills=[(3, 9), (13, 1)], ghosts=[(1, 5, LEFT)])
+    policy = SeekPillsPolicy(env, seed=0, epsilon=0.0)
+    info = env._info()
+    assert policy(None, info) == RIGHT  # the nearer pill, along row 3
+    _, info = env.set_board(power_time=10)
+    assert policy(None, info) == UP  # powered: the ghost two cells up
+    _, info = env.set_board(pills=[], ghosts=[], power_time=0)
+    assert policy(None, info) in range(5)  # nothing to seek: a random move
+
+
+def test_seek_policy_datasets_eat_pills_and_ghosts():
+    env = gym.make("srl/MiniPacman-v0")
+    eaten_pills = eaten_ghosts = 0
+    names = env.unwrapped.state_names
+    for seed in range(5):
+        policy = SeekPillsPolicy(env, seed=seed)
+        observation, info = env.reset(seed=seed)
+        for _ in range(50):
+            observation, _, terminated, truncated, info = env.step(policy(observation, info))
+            if terminated or truncated:
+                break
+        eaten_pills += 2 - int(info["state"][names.index("pills_left")])
+        eaten_ghosts += int(info["state"][names.index("ghosts_left")] == 0)
+    assert eaten_pills >= 5 and eaten_ghosts >= 1
+    first = [SeekPillsPolicy(env, seed=3)(None, info) for _ in range(3)]
+    assert first == [SeekPillsPolicy(env, seed=3)(None, info) for _ in range(3)]  # seeded

@@ -27,12 +27,12 @@ from srl_bench.stats import mean_ci
 # metric -> (higher is better, shown in the markdown table)
 METRICS: dict[str, tuple[bool, bool]] = {
     "knn_mse_ratio": (False, True), "knn_mse": (False, False), "gtc_mean": (True, True),
-    "probe_linear_r2": (True, True), "probe_mlp_r2": (True, True), "state_std": (True, True),
-    "rl_score": (True, True),
+    "probe_linear_r2": (True, True), "probe_mlp_r2": (True, True), "probe_linear_acc": (True, False),
+    "probe_linear_f1": (True, True), "state_std": (True, True), "rl_score": (True, True),
 }
 LEADERBOARD_METRICS = tuple(METRICS)
 # the metrics a method is ranked by, and marked best on (state_std has no better direction)
-RANKED = ("knn_mse_ratio", "gtc_mean", "probe_linear_r2", "probe_mlp_r2", "rl_score")
+RANKED = ("knn_mse_ratio", "gtc_mean", "probe_linear_r2", "probe_mlp_r2", "probe_linear_f1", "rl_score")
 SORT_BY = "probe_linear_r2"  # breaks ties of the rank
 TITLES = {"rl_score": "RL normalised score", "state_std": "state std"}
 

@@ -428,6 +428,7 @@ def generate_dataset(
         "env_kwargs": env_kwargs,
         "image_shape": list(probe.observation_space.shape),
         "state_names": list(probe.unwrapped.state_names),
+        "state_kinds": list(getattr(probe.unwrapped, "state_kinds", ["continuous"] * len(probe.unwrapped.state_names))),
         "action_space": describe_action_space(probe.action_space),
         "policy": policy,
         "seed": seed,

@@ -39,7 +39,13 @@ class RandomPolicy:
 POLICIES: dict[str, tuple[str, str, tuple[str, ...] | None]] = {
     "random": ("srl_bench.collect.policies:RandomPolicy", "uniformly random actions", None),
     "kuka_reach": ("srl_bench.envs.kuka_button:NoisyReachButtonPolicy",
-                   "scripted reacher with 25% random actions (datasets with presses)", ("srl/KukaButton-v0",)),
+                   "scripted reacher with 25% random actions (presses; covers only the path to the button)", ("srl/KukaButton-v0",)),
+    "pacman_seek": ("srl_bench.envs.minipacman:SeekPillsPolicy",
+                    "heads for the power pills, hunts the ghosts while powered, 25% random actions "
+                    "(datasets where pills are eaten and ghosts turn edible)", ("srl/MiniPacman-v0",)),
+    "kuka_explore": ("srl_bench.envs.kuka_button:ExploreButtonPolicy",
+                     "visits random waypoints over the workspace and presses the button now and then "
+                     "(datasets that cover the workspace)", ("srl/KukaButton-v0",)),
 }
 
 
