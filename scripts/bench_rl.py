@@ -18,7 +18,7 @@ weights do not change its cost). Variants alternate within each repeat and the m
 load from other processes on a shared machine hits all of them alike; the rates per CPU-second of
 this process are recorded too. Each torch thread count asked for is measured (default 1 and 2: the
 agents of the suite run on 1, torch's own default on this 2-core machine is 2). The goal: the wrapper
-at least half the ground-truth speed.
+at least 0.8 of the ground-truth speed.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from srl_bench.rl.envs import EnvFactory  # noqa: E402
 from srl_bench.rl.representations import Representation  # noqa: E402
 from srl_bench.report import write_json_atomic  # noqa: E402
 
-GOAL = 0.5
+GOAL = 0.8  # the performance issue: PPO through a frozen CNN at >= 0.8x the true-state steps/s
 
 
 def make_encoder(run: str | None, env_id: str):

@@ -3,7 +3,7 @@
     python scripts/bench_scale.py [--frames 10000 30000 100000 300000] [--work /tmp/srl-scale]
 
 For each size, a cart-pole dataset (64×64, random policy, episodes of at most 200 steps) is generated,
-the autoencoder trains for one epoch on it, and the run is evaluated, each as its own ``srl-bench``
+a method (``--method``, default the autoencoder) trains for one epoch on it, and the run is evaluated, each as its own ``srl-bench``
 process under ``/usr/bin/time -v`` (peak resident memory, wall time), with ``--threads`` torch threads.
 Writes results/bench/scale.json and a log-log plot results/bench/scale.png, with each stage's growth
 exponent (slope of log time against log frames). Target: peak memory < 1 GB at 300k frames (3.7 GB).
@@ -44,6 +44,7 @@ def main() -> None:
     parser.add_argument("--frames", type=int, nargs="+", default=[10_000, 30_000, 100_000, 300_000])
     parser.add_argument("--work", default="/tmp/srl-scale")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--method", default="autoencoder", help="the method trained for one epoch")
     parser.add_argument("--out", default="results/bench/scale.json")
     args = parser.parse_args()
     work = Path(args.work)
@@ -59,7 +60,7 @@ def main() -> None:
         meta = json.loads((data / "meta.json").read_text())
         row["frames"] = meta["n_frames"]
         row["disk_mb"] = round(sum(f.stat().st_size for f in data.iterdir()) / 2**20, 1)
-        row["train_epoch"] = measured(["train", "autoencoder", "--data", str(data), "--out", str(run), "--epochs", "1",
+        row["train_epoch"] = measured(["train", args.method, "--data", str(data), "--out", str(run), "--epochs", "1",
                                        "--threads", str(args.threads), "--quiet"], args.threads)
         row["evaluate"] = measured(["evaluate", str(run), "--data", str(data), "--threads", str(args.threads)],
                                    args.threads)
@@ -78,7 +79,7 @@ def main() -> None:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"command": "python scripts/bench_scale.py " + " ".join(sys.argv[1:]),
-                               "threads": args.threads, "rows": rows, "growth_exponent": growth}, indent=2) + "\n")
+                               "threads": args.threads, "method": args.method, "rows": rows, "growth_exponent": growth}, indent=2) + "\n")
     import matplotlib
 
     matplotlib.use("Agg")

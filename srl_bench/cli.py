@@ -138,6 +138,8 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     from srl_bench.report import format_metrics, write_json_atomic
     from srl_bench.runs import evaluate, evaluate_run
 
+    set_threads(args.threads)
+
     if args.run is not None and args.encoder is not None:
         raise SrlBenchError("give a run directory or --encoder MODULE:FACTORY, not both")
     if args.run is None and args.encoder is None:
@@ -276,6 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run", nargs="?", default=None, help="run directory (or give --encoder instead)")
     add_encoder_arguments(p)
     p.add_argument("--data", required=True)
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's own choice)")
     p.add_argument("--k", type=int, default=None, help="neighbours of KNN-MSE (default: 5)")
     p.add_argument("--test-fraction", type=float, default=None,
                    help="held-out share of the episodes, when the run's own split does not apply (default: 0.2)")

@@ -19,6 +19,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.preprocessing import StandardScaler
 
 from srl_bench.errors import SrlBenchError
+from srl_bench.metrics.knn import KNN_K, knn_mse, knn_sq_errors  # noqa: F401  (re-exported: the search has its own module)
 
 CONSTANT_EPS = 1e-8
 PROBE_ALPHA = 1e-3  # ridge regularisation on standardised inputs: small and fixed
@@ -85,58 +86,6 @@ def standardise(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     dropped = constant_dims(g)
     kept = g[:, ~dropped]
     return (kept - kept.mean(axis=0)) / kept.std(axis=0), dropped
-
-
-KNN_K = 5  # default number of neighbours of KNN-MSE
-_BLOCK_CELLS = 1 << 22  # query rows × frames per block of the distance matrix (32 MB of float64)
-
-
-def knn_sq_errors(s: np.ndarray, targets: list[np.ndarray], k: int = KNN_K) -> list[np.ndarray]:
-    """For each query frame i and each target array g: E[1/k Σ_{j ∈ KNN(i)} ‖g_j − g_i‖²], neighbours
-    found in the learned state space ``s`` among the other frames.
-
-    Exact (brute force, float64). Ties are resolved per query by their expectation: when several frames
-    lie at the k-th smallest distance (up to float rounding), they share the places left after the
-    strictly closer ones equally, which is the mean over uniformly random tie-breaks. So a collapsed
-    (constant) encoder, whose every distance ties, scores exactly the mean over all pairs — chance —
-    whatever the order of the rows. A frame is never its own neighbour, even among duplicates.
-    """
-    s = np.asarray(s, dtype=np.float64)
-    n = len(s)
-    if n <= k:
-        raise SrlBenchError(f"KNN-MSE with k={k} needs more than {k} frames, got {n}")
-    if not np.isfinite(s).all():
-        raise SrlBenchError("the encoder returned NaN or infinite states; the metrics cannot be computed")
-    s = s - s.mean(axis=0)  # distances are unchanged; rounding in the expansion below is smaller
-    scale = np.abs(s).max()
-    if scale > 0:
-        s = s / scale
-    squared = (s**2).sum(axis=1)
-    centred = [np.asarray(g, dtype=np.float64) - np.asarray(g, dtype=np.float64).mean(axis=0) for g in targets]
-    g_squared = [(g**2).sum(axis=1) for g in centred]
-    errors = [np.empty(n) for _ in targets]
-    block = max(1, _BLOCK_CELLS // n)
-    for start in range(0, n, block):
-        rows = slice(start, min(n, start + block))
-        distances = squared[rows, None] + squared[None, :] - 2.0 * (s[rows] @ s.T)
-        np.maximum(distances, 0.0, out=distances)
-        distances[np.arange(rows.stop - start), np.arange(start, rows.stop)] = np.inf  # not its own neighbour
-        kth = np.partition(distances, k - 1, axis=1)[:, k - 1 : k]
-        tolerance = 1e-9 * (squared[rows, None] + squared.max() + 1e-300)  # rounding of the expansion
-        closer = distances < kth - tolerance
-        tied = np.abs(distances - kth) <= tolerance
-        share = (k - closer.sum(axis=1)) / tied.sum(axis=1)
-        weights = closer + share[:, None] * tied  # each row sums to k
-        for g, g2, out in zip(centred, g_squared, errors):
-            # Σ_j w_ij ‖g_j − g_i‖² = Σ_j w_ij ‖g_j‖² − 2 g_i · Σ_j w_ij g_j + k ‖g_i‖²
-            out[rows] = (weights @ g2 - 2.0 * ((weights @ g) * g[rows]).sum(axis=1) + k * g2[rows]) / k
-    return [np.maximum(e, 0.0) for e in errors]
-
-
-def knn_mse(s: np.ndarray, g: np.ndarray, k: int = KNN_K) -> float:
-    """1/(N·k) Σ_i Σ_{j ∈ KNN(i)} ‖g_j − g_i‖², neighbours found in the learned state space (ties at
-    the k-th distance by their expectation: :func:`knn_sq_errors`)."""
-    return float(knn_sq_errors(s, [g], k)[0].mean())
 
 
 def gtc(s: np.ndarray, g: np.ndarray) -> np.ndarray:

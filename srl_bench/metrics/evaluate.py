@@ -123,7 +123,10 @@ def evaluate(
     if not kept_names:
         raise SrlBenchError("every continuous ground-truth dimension is constant on the evaluation episodes; "
                             "nothing to score")
-    errors_std, errors_raw = knn_sq_errors(s_eval, [g_std, g_eval_c], k)  # one neighbour search for both
+    import torch
+
+    # one neighbour search for both; the tree search on this process's chosen torch threads
+    errors_std, errors_raw = knn_sq_errors(s_eval, [g_std, g_eval_c], k, workers=torch.get_num_threads())
     knn_std = float(errors_std.mean())
     gtc_per_dim = gtc(s_eval, g_eval_c)
     # the linear probe regresses the continuous entries, and each optional one where it is present
