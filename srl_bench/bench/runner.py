@@ -165,24 +165,13 @@ def summary_lines(status: Status, seconds: float) -> list[str]:
             f"{len(status.skipped)} skipped; {seconds / 60:.1f} min wall" + (f" (compute: {stages})" if stages else "")]
 
 
-def compute_time(status: Status) -> str:
-    """The compute time of every cell of the benchmark, per stage, from the records (so a resumed or
-    reused benchmark reports the work its numbers took, not the last invocation's)."""
-    per_stage: dict[str, float] = Counter()
-    for cell in status.cells:
-        record = status.records.get(cell.key) or {}
-        if record.get("status") == "done":
-            per_stage[cell.stage] += float(record.get("seconds", 0.0))
-    stages = ", ".join(f"{stage} {per_stage[stage] / 60:.1f}" for stage in STAGES if stage in per_stage)
-    return f"{sum(per_stage.values()) / 60:.1f} min of compute over {len(status.cells)} cells: {stages} min"
-
-
 def run_benchmark(config_path: str | Path, out_dir: str | Path | None = None, work_dir: str | Path | None = None,
                   jobs: int | None = None, backend: str = "local", address: str | None = None, fresh: bool = False,
                   dry_run: bool = False, progress: bool = True) -> Path | None:
     """Run a benchmark YAML end to end and write its leaderboard; returns the leaderboard folder
     (None for ``dry_run``, which prints the plan and the time left instead)."""
     from srl_bench.bench.leaderboard import write_leaderboard
+    from srl_bench.bench.report.source import compute_time
 
     path = resolve_benchmark_path(config_path)
     config = load_benchmark(path)
@@ -200,7 +189,8 @@ def run_benchmark(config_path: str | Path, out_dir: str | Path | None = None, wo
     seconds = time.perf_counter() - started
     command = shlex.join(["srl-bench", "benchmark", str(config_path), *(["--jobs", str(jobs)] if jobs and jobs > 1 else []),
                           *(["--out", str(out_dir)] if out_dir else [])])
-    write_leaderboard(config, status.cells, status.records, work, out, command=command, timing=compute_time(status))
+    write_leaderboard(config, status.cells, status.records, work, out, command=command,
+                      timing=compute_time(status.cells, status.records))
     for line in summary_lines(status, seconds):
         print(line, file=sys.stderr)
     if status.failed or status.skipped:
