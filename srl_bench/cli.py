@@ -168,7 +168,8 @@ def cmd_benchmark(args: argparse.Namespace) -> None:
     from srl_bench.bench import run_benchmark
 
     out = run_benchmark(args.config, out_dir=args.out, work_dir=args.work_dir, jobs=args.jobs, backend=args.backend,
-                        address=args.address, fresh=args.fresh, dry_run=args.dry_run, progress=not args.quiet)
+                        address=args.address, fresh=args.fresh, dry_run=args.dry_run, progress=not args.quiet,
+                        envs=args.env)
     if out is not None:
         print((out / "leaderboard.md").read_text())
         print(f"wrote {out}/: index.html (the page to share), leaderboard.{{md,csv,json,tex}}, runs.csv, rl_runs.csv, plots/")
@@ -329,6 +330,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--address", default=None, help="Ray cluster address (default: start a local Ray)")
     p.add_argument("--dry-run", action="store_true", help="print the cells, what is done, and the time left")
     p.add_argument("--fresh", action="store_true", help="recompute every cell even when its result exists")
+    p.add_argument("--env", action="append", default=None, metavar="ENV",
+                   help="only this environment of the benchmark (id or e.g. CartPole-v0; repeat for more); its cells "
+                        "are the same as in the whole benchmark, so a later full run reuses them")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_benchmark)
 

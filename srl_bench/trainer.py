@@ -16,8 +16,11 @@ import copy
 import csv
 import io
 import math
+import queue
 import sys
+import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,8 +83,8 @@ class BatchLoader:
         """Rows one sample reads, from its start."""
         return self.sequence_length + int(self.needs_next)
 
-    def tensors(self, starts: np.ndarray) -> dict[str, torch.Tensor]:
-        """The raw tensors of the samples starting at ``starts`` (sorted first, so memory-mapped reads
+    def arrays(self, starts: np.ndarray) -> dict[str, np.ndarray]:
+        """The raw arrays of the samples starting at ``starts`` (sorted first, so memory-mapped reads
         are sequential); windows are flattened to rows in time order."""
         starts = np.sort(starts)
         rows = (starts[:, None] + np.arange(self.sequence_length)).reshape(-1)
@@ -94,7 +97,73 @@ class BatchLoader:
         if self.needs_next:
             arrays["next_obs"] = self.frames(rows + 1)
             arrays["next_true_states"] = self.states[rows + 1]
-        return {k: torch.from_numpy(np.ascontiguousarray(v)).to(self.device, non_blocking=True) for k, v in arrays.items()}
+        return arrays
+
+    def tensors(self, starts: np.ndarray) -> dict[str, torch.Tensor]:
+        """``arrays(starts)`` as tensors on the loader's device."""
+        return to_device(self.arrays(starts), self.device)
+
+    def batches(self, chunks: list[np.ndarray], ahead: int | None = None) -> Iterator[dict[str, torch.Tensor]]:
+        """``tensors(chunk)`` for each chunk of sample starts, in order. On CUDA the next ``ahead``
+        batches (default ``PREFETCH_ON_CUDA``) are gathered by a background thread into pinned memory
+        and copied without blocking, so the GPU does not wait for the disk or the gather; on the CPU
+        (default 0) they are made in turn, keeping a training cell on its chosen threads."""
+        if ahead is None:
+            ahead = PREFETCH_ON_CUDA if self.device.type == "cuda" else 0
+        if ahead <= 0:
+            for chunk in chunks:
+                yield self.tensors(chunk)
+            return
+        yield from prefetched(self.arrays, chunks, self.device, ahead)
+
+
+PREFETCH_ON_CUDA = 2  # batches gathered ahead of the GPU
+
+
+def to_device(arrays: dict[str, np.ndarray], device: torch.device) -> dict[str, torch.Tensor]:
+    """NumPy arrays as tensors on ``device``: on CUDA through pinned memory with a non-blocking copy."""
+    tensors = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in arrays.items()}
+    if device.type != "cuda":
+        return {k: t.to(device) for k, t in tensors.items()}
+    return {k: t.pin_memory().to(device, non_blocking=True) for k, t in tensors.items()}
+
+
+def prefetched(make: Callable[[Any], dict[str, np.ndarray]], items: list[Any], device: torch.device,
+               ahead: int) -> Iterator[dict[str, torch.Tensor]]:
+    """``to_device(make(item), device)`` for each item, in order, with ``make`` run by one background
+    thread up to ``ahead`` items early (NumPy's gathers and ``pread`` release the GIL). Its errors are
+    raised here; leaving the loop early stops the thread."""
+    ready: queue.Queue = queue.Queue(maxsize=ahead)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if stop.is_set():
+                    return
+                ready.put(("batch", make(item)))
+            ready.put(("end", None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which raises it
+            ready.put(("error", exc))
+
+    thread = threading.Thread(target=produce, name="srl-bench-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, value = ready.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield to_device(value, device)
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                ready.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        thread.join()
 
 
 def _mean_logs(logs: list[tuple[int, dict[str, float]]]) -> dict[str, float]:
@@ -251,11 +320,9 @@ def _fit(model: SRLModel, loader: BatchLoader, fit_rows: np.ndarray, val_rows: n
         epoch_start = time.perf_counter()
         order = rng.permutation(fit_rows)
         train_logs = []
-        for i in range(n_batches):
-            rows = order[i * per_batch : (i + 1) * per_batch]
-            if len(rows) == 0:
-                continue
-            loss, logged = model.objective(Batch(model.encoder, loader.tensors(rows), seq_len))
+        chunks = [chunk for i in range(n_batches) if len(chunk := order[i * per_batch : (i + 1) * per_batch])]
+        for rows, tensors in zip(chunks, loader.batches(chunks)):
+            loss, logged = model.objective(Batch(model.encoder, tensors, seq_len))
             step += 1
             if not torch.isfinite(loss):
                 term = _non_finite_term(logged)
@@ -311,9 +378,9 @@ def _validate(model: SRLModel, loader: BatchLoader, rows: np.ndarray, batch_size
     assert model.objective is not None
     model.eval()
     logs = []
-    for i in range(0, len(rows), batch_size):
-        chunk = rows[i : i + batch_size]
-        _, logged = model.objective(Batch(model.encoder, loader.tensors(chunk), loader.sequence_length))
+    chunks = [rows[i : i + batch_size] for i in range(0, len(rows), batch_size)]
+    for chunk, tensors in zip(chunks, loader.batches(chunks)):
+        _, logged = model.objective(Batch(model.encoder, tensors, loader.sequence_length))
         logs.append((len(chunk), logged))
     model.train()
     return _mean_logs(logs)

@@ -175,6 +175,55 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path: Path) -> None:
     assert not [p for p in (tmp_path / "work").rglob(".*tmp-*")]
 
 
+def test_ctrl_c_leaves_the_leaderboard_of_the_finished_cells(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from srl_bench.bench import backends
+
+    compute = backends.compute
+
+    def interrupted_at_autoencoder(payload, *args):  # Ctrl-C as the second row begins
+        if "/autoencoder/" in payload["key"]:
+            raise KeyboardInterrupt
+        return compute(payload, *args)
+
+    monkeypatch.setattr(backends, "compute", interrupted_at_autoencoder)
+    with pytest.raises(KeyboardInterrupt):
+        run_benchmark(write_config(tmp_path), progress=False)
+    text = (tmp_path / "out" / "leaderboard.md").read_text()
+    assert "**Incomplete**" in text and "cells done" in text
+    table = pd.read_csv(tmp_path / "out" / "leaderboard.csv")
+    assert set(table["method"]) == {"random", "ground_truth", "random_policy"}  # whole rows, in row order
+
+
+def test_cells_start_row_by_row(tmp_path: Path) -> None:
+    from srl_bench.bench.cells import plan
+    from srl_bench.bench.config import load_benchmark
+    from srl_bench.bench.runner import row_order
+
+    keys = [cell.key for cell in row_order(plan(load_benchmark(write_config(tmp_path))))]
+    rows = [key.split("/")[2] if key.count("/") == 3 else "" for key in keys]
+    assert rows[0] == "" and set(rows[1:5]) == {"ground_truth", "random_policy"}
+    assert [row for i, row in enumerate(rows) if i == 0 or row != rows[i - 1]] == [
+        "", "ground_truth", "random_policy", "ground_truth", "random_policy", "random", "autoencoder", "ae_wide"]
+    assert keys.index("rl/CartPole-v0/autoencoder/seed0") < keys.index("train/CartPole-v0/ae_wide/seed0")
+
+
+def test_env_selects_part_of_a_benchmark_with_the_same_cells(tmp_path: Path, capsys) -> None:
+    from srl_bench.bench.cells import plan
+    from srl_bench.bench.config import load_benchmark, select_envs
+
+    two_envs = "  - {id: srl/Pendulum-v0, episodes: 2, max_steps: 10, image_size: 16}\nrl:"
+    config = write_config(tmp_path, **{"\nrl:": "\n" + two_envs})
+    whole = {cell.key: cell.fingerprint for cell in plan(load_benchmark(config))}
+    part = plan(select_envs(load_benchmark(config), ["Pendulum-v0"]))
+    assert part and all(cell.key.split("/")[1] == "Pendulum-v0" for cell in part)
+    assert all(whole[cell.key] == cell.fingerprint for cell in part)  # a later full run reuses them
+    assert main(["benchmark", str(config), "--env", "srl/Pendulum-v0", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "Pendulum-v0" in out and "CartPole-v0" not in out
+    assert main(["benchmark", str(config), "--env", "Pendulm-v0", "--dry-run"]) == 2
+    assert "did you mean 'Pendulum-v0'" in capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_ray_backend_gives_the_same_leaderboard(finished: Path, tmp_path: Path) -> None:
     ray = pytest.importorskip("ray")

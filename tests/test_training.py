@@ -11,10 +11,12 @@ import re
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
 import srl_bench.trainer as trainer
+from srl_bench.collect import generate_dataset
 from srl_bench.methods import METHODS, get_method
 from srl_bench.runs import load_model
 from srl_bench.trainer import train
@@ -163,3 +165,34 @@ def test_train_stays_a_function_after_importing_the_benchmark_package() -> None:
     import srl_bench.bench  # noqa: F401
 
     assert callable(srl_bench.train) and callable(srl_bench.evaluate)
+
+
+def test_prefetched_batches_are_the_batches_in_turn(tmp_path: Path) -> None:
+    """The loader's background prefetch (used on CUDA) gives the same batches, in order, as making them
+    in turn; an error in the thread reaches the caller; leaving early stops the thread."""
+    import threading
+
+    from srl_bench.data import load_dataset
+    from srl_bench.trainer import BatchLoader, prefetched
+
+    data = load_dataset(generate_dataset("srl/CartPole-v0", 4, tmp_path / "d", image_size=16, max_steps=15,
+                                         progress=False))
+    loader = BatchLoader(data, torch.device("cpu"), needs_next=True, frame_stack=2)
+    chunks = [np.arange(i, i + 5) for i in range(0, 40, 5)]
+    in_turn = list(loader.batches(chunks))
+    ahead = list(loader.batches(chunks, ahead=2))
+    assert len(ahead) == len(in_turn) == len(chunks)
+    for a, b in zip(ahead, in_turn):
+        assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+    def broken(item):
+        if item == 3:
+            raise ValueError("row 3 is unreadable")
+        return {"x": np.full(2, item)}
+
+    with pytest.raises(ValueError, match="row 3 is unreadable"):
+        list(prefetched(broken, list(range(6)), torch.device("cpu"), 2))
+    before = threading.active_count()
+    for _ in zip(range(2), prefetched(broken, list(range(3)), torch.device("cpu"), 1)):
+        pass
+    assert threading.active_count() == before

@@ -322,3 +322,17 @@ def test_sample_lookup_is_searchsorted() -> None:
                                  np.nextafter(xs, -np.inf), [np.inf, -np.inf, np.nan]])
         for side, beyond in (("left", False), ("right", True)):
             np.testing.assert_array_equal(batch._first_sample(values, beyond), np.searchsorted(xs, values, side))
+
+
+def test_parallel_generation_in_many_chunks_writes_the_same_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers write their frames in place at offsets the parent computes from every episode's length:
+    with one-episode chunks handed round three workers, the bytes are still the single loop's."""
+    from srl_bench.collect import generate
+
+    monkeypatch.setattr(generate, "QUEUE_BYTES", 1)  # chunks of one episode
+    paths = [generate_dataset(CARTPOLE, 7, tmp_path / str(workers), seed=2, workers=workers, image_size=16,
+                              progress=False, batched=None if workers > 1 else False) for workers in (1, 3)]
+    metas = [json.loads((path / "meta.json").read_text()) for path in paths]
+    assert metas[0]["checksums"] == metas[1]["checksums"]
+    assert len(set(metas[0]["episode_lengths"])) > 1  # episodes of different lengths, so offsets matter
+    assert not list(tmp_path.glob("*/.*tmp*")) and not list(tmp_path.glob(".*"))

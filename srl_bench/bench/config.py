@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic import Field, NonNegativeInt, PositiveInt, PrivateAttr, field_validator, model_validator
 
-from srl_bench.config import ConfigModel, read_yaml_mapping, shipped_file, shipped_names, validate
+from srl_bench.config import ConfigModel, closest, read_yaml_mapping, shipped_file, shipped_names, validate
 from srl_bench.data import SPLIT_SEED, TEST_FRACTION
 from srl_bench.errors import SrlBenchError
 
@@ -234,6 +234,30 @@ class BenchmarkConfig(ConfigModel):
         if self.rl is None:
             return []
         return [e for e in self.encoders if self.rl.methods is None or e.name in self.rl.methods]
+
+
+def select_envs(config: BenchmarkConfig, names: list[str]) -> BenchmarkConfig:
+    """The benchmark restricted to some of its environments (by id, ``srl/CartPole-v0``, or slug,
+    ``CartPole-v0``), in the config's order. Cells keep their fingerprints, so a later run of the whole
+    benchmark reuses them."""
+    if not names:
+        return config
+    known = {**{env.id: env for env in config.envs}, **{env.slug: env for env in config.envs}}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise SrlBenchError(f"--env {unknown[0]!r} is not one of the benchmark's environments"
+                            f"{closest(unknown[0], list(known))}; it has: {', '.join(env.id for env in config.envs)}")
+    chosen = {known[name].id for name in names}
+    update: dict[str, Any] = {"envs": [env for env in config.envs if env.id in chosen]}
+    if config.rl is not None:  # per-env RL settings of the others go too, so the config stays valid
+        rl = config.rl
+        update["rl"] = rl.model_copy(update={
+            "envs": None if rl.envs is None else [e for e in rl.envs if e in chosen],
+            "algos": {e: a for e, a in rl.algos.items() if e in chosen},
+            "timesteps": {e: t for e, t in rl.timesteps.items() if e in chosen}})
+    selected = config.model_copy(update=update)
+    selected._config_dir = config.config_dir
+    return selected
 
 
 def _distinct(values: list[Any]) -> list[Any]:

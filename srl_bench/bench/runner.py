@@ -20,7 +20,7 @@ from typing import Any
 
 from srl_bench.bench.backends import make_backend
 from srl_bench.bench.cells import STAGES, Cell, is_done, plan, read_record
-from srl_bench.bench.config import BenchmarkConfig, load_benchmark, resolve_benchmark_path
+from srl_bench.bench.config import BenchmarkConfig, load_benchmark, resolve_benchmark_path, select_envs
 from srl_bench.errors import SrlBenchError
 from srl_bench.publish import check_output_path
 
@@ -107,12 +107,32 @@ def describe_plan(status: Status, jobs: int) -> str:
     return "\n".join(lines)
 
 
+def row_order(cells: list[Cell]) -> list[Cell]:
+    """The cells in the order they are started: environment by environment, each env's dataset, then
+    its references' RL, then one leaderboard row after another (train, metrics and RL of every seed),
+    so an interrupted benchmark holds whole rows rather than a little of every row."""
+    def env_and_row(cell: Cell) -> tuple[str, str]:
+        parts = cell.key.split("/")  # dataset/ENV or STAGE/ENV/ROW/seedN
+        return parts[1], parts[2] if len(parts) > 3 else ""
+
+    scored = {env_and_row(cell) for cell in cells if cell.stage == "metrics"}  # rows of methods and encoders
+    env_rank: dict[str, int] = {}
+    row_rank: dict[tuple[str, str], int] = {}
+    for index, cell in enumerate(cells):
+        env, row = env_and_row(cell)
+        env_rank.setdefault(env, len(env_rank))
+        row_rank.setdefault((env, row), -2 if row == "" else index if (env, row) in scored else -1)
+    position = {cell.key: index for index, cell in enumerate(cells)}
+    return sorted(cells, key=lambda cell: (env_rank[env_and_row(cell)[0]], row_rank[env_and_row(cell)],
+                                           position[cell.key]))
+
+
 def execute(status: Status, work: Path, backend_name: str, jobs: int | None, address: str | None, threads: int,
             progress: bool) -> None:
     """Compute every cell not done, dependencies first, ``jobs`` at a time."""
     from tqdm.auto import tqdm
 
-    todo = [cell for cell in status.cells if not status.done(cell.key)]
+    todo = [cell for cell in row_order(status.cells) if not status.done(cell.key)]
     if not todo:
         return
     backend = make_backend(backend_name, str(work), threads, jobs, address)
@@ -141,7 +161,8 @@ def execute(status: Status, work: Path, backend_name: str, jobs: int | None, add
                                file=sys.stderr)
                 bar.set_postfix_str(record["key"], refresh=False)
                 bar.update()
-            if not running and waiting and not any(all(status.done(d) for d in c.deps) for c in waiting):
+            if not running and waiting and not any(all(status.done(d) or d in status.failed or d in status.skipped
+                                                        for d in c.deps) for c in waiting):
                 raise SrlBenchError("the benchmark's cells wait on each other; this is a bug in the plan")
     except KeyboardInterrupt:
         bar.close()
@@ -167,14 +188,15 @@ def summary_lines(status: Status, seconds: float) -> list[str]:
 
 def run_benchmark(config_path: str | Path, out_dir: str | Path | None = None, work_dir: str | Path | None = None,
                   jobs: int | None = None, backend: str = "local", address: str | None = None, fresh: bool = False,
-                  dry_run: bool = False, progress: bool = True) -> Path | None:
+                  dry_run: bool = False, progress: bool = True, envs: list[str] | None = None) -> Path | None:
     """Run a benchmark YAML end to end and write its leaderboard; returns the leaderboard folder
-    (None for ``dry_run``, which prints the plan and the time left instead)."""
+    (None for ``dry_run``, which prints the plan and the time left instead). ``envs``: only these of
+    its environments (the leaderboard then covers them alone)."""
     from srl_bench.bench.leaderboard import write_leaderboard
     from srl_bench.bench.report.source import compute_time
 
     path = resolve_benchmark_path(config_path)
-    config = load_benchmark(path)
+    config = select_envs(load_benchmark(path), list(envs or []))
     out, work = benchmark_paths(config, out_dir, work_dir)
     if jobs is not None and jobs < 1:
         raise SrlBenchError(f"--jobs must be at least 1, got {jobs}")
@@ -184,13 +206,24 @@ def run_benchmark(config_path: str | Path, out_dir: str | Path | None = None, wo
     if dry_run:
         print(describe_plan(status, jobs or 1))
         return None
-    started = time.perf_counter()
-    execute(status, work, backend, jobs, address, config.threads, progress)
-    seconds = time.perf_counter() - started
     command = shlex.join(["srl-bench", "benchmark", str(config_path), *(["--jobs", str(jobs)] if jobs and jobs > 1 else []),
+                          *[arg for env in envs or [] for arg in ("--env", env)],
                           *(["--out", str(out_dir)] if out_dir else [])])
-    write_leaderboard(config, status.cells, status.records, work, out, command=command,
-                      timing=compute_time(status.cells, status.records))
+
+    def leaderboard() -> None:
+        write_leaderboard(config, status.cells, status.records, work, out, command=command,
+                          timing=compute_time(status.cells, status.records))
+
+    started = time.perf_counter()
+    try:
+        execute(status, work, backend, jobs, address, config.threads, progress)
+    except KeyboardInterrupt:
+        if status.reused or status.computed:  # what is done so far, marked incomplete
+            leaderboard()
+            print(f"srl-bench: the leaderboard of the finished cells is in {out}/", file=sys.stderr)
+        raise
+    seconds = time.perf_counter() - started
+    leaderboard()
     for line in summary_lines(status, seconds):
         print(line, file=sys.stderr)
     if status.failed or status.skipped:

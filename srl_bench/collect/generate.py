@@ -185,12 +185,18 @@ class BatchedCollector:
 
     def episodes(self, episodes: Iterable[int]) -> Iterator[dict[str, np.ndarray]]:
         """The arrays of ``episodes`` (dataset episode indices), in that order."""
+        for block in self._blocks(episodes):
+            yield from self.draw(self._play(block))
+
+    def play(self, episodes: Iterable[int]) -> list[_Played]:
+        """The dynamics of ``episodes``, in that order, without their frames (``draw`` makes them):
+        what the episode lengths are known from before any frame is drawn."""
+        return [played for block in self._blocks(episodes) for played in self._play(block)]
+
+    def _blocks(self, episodes: Iterable[int]) -> Iterator[list[int]]:
         pending = iter(episodes)
-        while True:
-            block = [e for _, e in zip(range(self.block), pending)]
-            if not block:
-                return
-            yield from self._draw(self._play(block))
+        while block := [e for _, e in zip(range(self.block), pending)]:
+            yield block
 
     def _cap(self) -> int | None:
         caps = [c for c in (self.limit, self.max_steps) if c is not None]
@@ -248,7 +254,7 @@ class BatchedCollector:
                                   actions[begin:end, slot], rewards[begin:end, slot], terminated))
         return played
 
-    def _draw(self, played: list[_Played]) -> Iterator[dict[str, np.ndarray]]:
+    def draw(self, played: list[_Played]) -> Iterator[dict[str, np.ndarray]]:
         """Draw the frames of the played episodes, many per call, and hand the episodes out in order."""
         group: list[_Played] = []
         frames = 0
@@ -301,13 +307,13 @@ def _worker_episode(episode: int) -> dict[str, np.ndarray]:
     return run_episode(_worker_env, episode=episode, **_worker_args)
 
 
-QUEUE_BYTES = 64 << 20  # per batched worker: the finished episodes waiting for the parent, at most
+QUEUE_BYTES = 64 << 20  # per batched worker: what its finished episodes may hold while waiting for the parent
 
 
 def _chunking(env: gym.Env, max_steps: int | None, workers: int, n_episodes: int) -> tuple[int, int]:
     """(episodes per chunk, queue length in episodes) of the batched workers: worker ``w`` plays
-    chunks ``w, w + workers, ...``; the parent writes chunk by chunk, so a worker's queue holds two
-    chunks while the parent writes the other workers' chunks."""
+    chunks ``w, w + workers, ...``; the parent takes chunk by chunk, so a worker's queue holds two
+    chunks while the parent takes the other workers' chunks."""
     limit = classic.time_limit(env)
     caps = [c for c in (None if limit is None else limit._max_episode_steps, max_steps) if c is not None]
     episode_bytes = (min(caps) + 1 if caps else 1000) * int(np.prod(env.observation_space.shape))
@@ -316,22 +322,40 @@ def _chunking(env: gym.Env, max_steps: int | None, workers: int, n_episodes: int
     return chunk, queue_length
 
 
-def _batched_worker(rank: int, workers: int, chunk: int, n_episodes: int, out: Any, env_id: str,
+def _chunks_of(rank: int, workers: int, chunk: int, n_episodes: int) -> list[int]:
+    """The episodes batched worker ``rank`` plays: chunks ``rank, rank + workers, ...``."""
+    return [e for start in range(rank * chunk, n_episodes, workers * chunk)
+            for e in range(start, min(start + chunk, n_episodes))]
+
+
+def _batched_worker(rank: int, workers: int, chunk: int, n_episodes: int, outbox: Any, inbox: Any, env_id: str,
                     env_kwargs: dict[str, Any], policy: str, seed: int, max_steps: int | None) -> None:
-    """A batched worker: plays chunks ``rank, rank + workers, ...`` and puts each episode on ``out``
-    in order (then None); an exception is put there instead, for the parent to raise."""
+    """A batched worker: plays the dynamics of its episodes and puts their row counts on ``outbox``;
+    gets from ``inbox`` the observations file and each episode's first row; then draws its episodes'
+    frames, writes them in place (``os.pwrite``) and puts each episode's other arrays on ``outbox``, in
+    order (then None). An exception is put there instead, for the parent to raise."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _one_thread()
     try:
         collector = BatchedCollector(env_id, env_kwargs, policy, seed, max_steps)
-        mine = (e for start in range(rank * chunk, n_episodes, workers * chunk)
-                for e in range(start, min(start + chunk, n_episodes)))
-        for arrays in collector.episodes(mine):
-            out.put(arrays)
+        played = collector.play(_chunks_of(rank, workers, chunk, n_episodes))
+        outbox.put({record.episode: len(record.states) for record in played})
+        path, header_bytes, row_bytes, first_rows = inbox.get()
+        fd = os.open(path, os.O_WRONLY)
+        try:
+            for record, arrays in zip(played, collector.draw(played)):
+                frames = memoryview(np.ascontiguousarray(arrays.pop("observations"))).cast("B")
+                position = header_bytes + first_rows[record.episode] * row_bytes
+                while frames:
+                    written = os.pwrite(fd, frames, position)
+                    frames, position = frames[written:], position + written
+                outbox.put(arrays)
+        finally:
+            os.close(fd)
         collector.close()
-        out.put(None)
+        outbox.put(None)
     except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
-        out.put(exc if _picklable(exc) else RuntimeError(f"{type(exc).__name__}: {exc}"))
+        outbox.put(exc if _picklable(exc) else RuntimeError(f"{type(exc).__name__}: {exc}"))
 
 
 def _picklable(obj: Any) -> bool:
@@ -344,31 +368,49 @@ def _picklable(obj: Any) -> bool:
         return False
 
 
-def _batched_parallel(workers: int, n_episodes: int, probe: gym.Env, args: tuple) -> Iterator[dict[str, np.ndarray]]:
-    """The episodes of ``n_episodes``, in order, played by ``workers`` batched worker processes.
+def _batched_parallel(writer: DatasetWriter, workers: int, n_episodes: int, probe: gym.Env, args: tuple,
+                      bar: Any) -> None:
+    """Write ``n_episodes`` episodes with ``workers`` batched worker processes, each on one thread.
 
-    The parent only receives finished episodes (and writes them); each worker is one thread.
+    The frames, nearly all of a dataset's bytes, never pass through the parent: once the workers have
+    played the dynamics (cheap) and reported each episode's length, the parent creates the
+    observations file at its final size (``DatasetWriter.presize``) and the workers write their frames
+    straight into it; the parent writes the small arrays and hashes the frames in order as the episodes
+    are reported done. Measured on 2 cores (scripts/bench_generate.py), sending frames through a queue
+    made the parent the bottleneck: 2 workers were slower than 1.
     """
     max_steps = args[-1]
     chunk, queue_length = _chunking(probe, max_steps, workers, n_episodes)
     workers = min(workers, -(-n_episodes // chunk))
     context = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-    queues = [context.Queue(maxsize=queue_length) for _ in range(workers)]
-    processes = [context.Process(target=_batched_worker, args=(rank, workers, chunk, n_episodes, queues[rank], *args),
-                                 daemon=True, name=f"srl-bench-generate-{rank}") for rank in range(workers)]
+    outboxes = [context.Queue(maxsize=queue_length) for _ in range(workers)]
+    inboxes = [context.Queue() for _ in range(workers)]
+    processes = [context.Process(target=_batched_worker, daemon=True, name=f"srl-bench-generate-{rank}",
+                                 args=(rank, workers, chunk, n_episodes, outboxes[rank], inboxes[rank], *args))
+                 for rank in range(workers)]
     for process in processes:
         process.start()
     try:
+        rows: dict[int, int] = {}
+        for outbox, process in zip(outboxes, processes):
+            rows.update(_receive(outbox, process))
+        first_rows = np.concatenate([[0], np.cumsum([rows[e] for e in range(n_episodes)])]).tolist()
+        frames = writer.presize("observations", np.uint8, probe.observation_space.shape, first_rows[-1])
+        for rank, inbox in enumerate(inboxes):
+            inbox.put((str(frames.path), frames.header_bytes, frames.row_bytes,
+                       {e: first_rows[e] for e in _chunks_of(rank, workers, chunk, n_episodes)}))
         for start in range(0, n_episodes, chunk):
             rank = (start // chunk) % workers
-            for _ in range(min(chunk, n_episodes - start)):
-                yield _receive(queues[rank], processes[rank])
+            for episode in range(start, min(start + chunk, n_episodes)):
+                writer.add_episode(_receive(outboxes[rank], processes[rank]))
+                frames.hash_through(first_rows[episode + 1])
+                bar.update()
     finally:
         for process in processes:
             if process.is_alive():
                 process.terminate()
             process.join()
-        for q in queues:
+        for q in [*outboxes, *inboxes]:
             q.close()
             q.cancel_join_thread()
 
@@ -445,18 +487,14 @@ def generate_dataset(
             args = (env_id, env_kwargs, policy, seed, max_steps)
             if workers == 1:
                 collector = BatchedCollector(*args)
-                stream = collector.episodes(range(n_episodes))
-            else:
-                collector = None
-                stream = _batched_parallel(workers, n_episodes, probe, args)
-            try:
-                for arrays in stream:
-                    writer.add_episode(arrays)
-                    bar.update()
-            finally:
-                stream.close()
-                if collector is not None:
+                try:
+                    for arrays in collector.episodes(range(n_episodes)):
+                        writer.add_episode(arrays)
+                        bar.update()
+                finally:
                     collector.close()
+            else:
+                _batched_parallel(writer, workers, n_episodes, probe, args, bar)
         elif workers == 1:
             for episode in range(n_episodes):
                 writer.add_episode(run_episode(probe, policy, seed, episode, max_steps))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -55,6 +56,7 @@ class DatasetWriter:
         self.tmp_dir = self._publisher.tmp_dir
         self._files: dict[str, Any] = {}
         self._specs: dict[str, tuple[np.dtype, tuple[int, ...]]] = {}
+        self._presized: dict[str, PresizedArray] = {}
         self.n_frames = 0
         self.n_episodes = 0
         self.episode_lengths: list[int] = []
@@ -71,14 +73,27 @@ class DatasetWriter:
         if exc_type is not None:
             self.abort()
 
+    def presize(self, name: str, dtype: Any, tail: tuple[int, ...], n_rows: int) -> "PresizedArray":
+        """Create ``name``.npy at its final size, for other processes to fill in place at known row
+        offsets (``PresizedArray``); ``add_episode`` then takes episodes without ``name``, and ``close``
+        takes the digest the array computed as its rows were reported written."""
+        if not self._publisher.begun:
+            raise RuntimeError("DatasetWriter.presize needs begin() (or a with block) first")
+        if name not in ARRAY_NAMES or name in self._specs:
+            raise ValueError(f"cannot presize {name!r}: not a dataset array, or already written")
+        self._presized[name] = PresizedArray(self.tmp_dir / f"{name}.npy", dtype, tuple(tail), n_rows)
+        return self._presized[name]
+
     def add_episode(self, arrays: dict[str, np.ndarray]) -> None:
-        """Append one episode: a dict of the arrays in ``ARRAY_NAMES``, all of the same length."""
+        """Append one episode: a dict of the arrays in ``ARRAY_NAMES`` (less the presized ones), all of
+        the same length."""
         if not self._publisher.begun:
             raise RuntimeError("DatasetWriter.add_episode needs begin() (or a with block) first")
-        lengths = {len(arrays[name]) for name in ARRAY_NAMES}
+        names = [name for name in ARRAY_NAMES if name not in self._presized]
+        lengths = {len(arrays[name]) for name in names}
         if len(lengths) != 1:
-            raise ValueError(f"episode arrays differ in length: { {k: len(arrays[k]) for k in ARRAY_NAMES} }")
-        for name in ARRAY_NAMES:
+            raise ValueError(f"episode arrays differ in length: { {k: len(arrays[k]) for k in names} }")
+        for name in names:
             array = np.ascontiguousarray(arrays[name])
             spec = (array.dtype, array.shape[1:])
             if name not in self._specs:
@@ -87,7 +102,7 @@ class DatasetWriter:
                 self._files[name].write(_npy_header(array.dtype, (0, *array.shape[1:])))  # rewritten at close
             elif self._specs[name] != spec:
                 raise ValueError(f"{name}: episode has dtype/shape {spec}, expected {self._specs[name]}")
-            self._files[name].write(array.tobytes())
+            self._files[name].write(array.data)
         self.n_frames += lengths.pop()
         self.n_episodes += 1
         self.episode_lengths.append(len(arrays["rewards"]) - 1)  # environment steps (rows - 1)
@@ -104,6 +119,9 @@ class DatasetWriter:
             handle.write(_npy_header(dtype, (self.n_frames, *tail)))
             handle.close()
             checksums[f"{name}.npy"] = sha256_file(self.tmp_dir / f"{name}.npy")
+        for name, array in self._presized.items():
+            checksums[f"{name}.npy"] = array.finish(self.n_frames)
+        checksums = {f"{name}.npy": checksums[f"{name}.npy"] for name in ARRAY_NAMES if f"{name}.npy" in checksums}
         meta = {"format_version": FORMAT_VERSION, **meta, "n_frames": self.n_frames,
                 "n_episodes": self.n_episodes, "checksums": checksums}
         with open(self.tmp_dir / META_FILE, "w") as handle:
@@ -114,7 +132,56 @@ class DatasetWriter:
         """Drop everything written so far; an existing dataset at ``out_dir`` stays as it was."""
         for handle in self._files.values():
             handle.close()
+        for array in self._presized.values():
+            array.close()
         self._publisher.abort()
+
+
+class PresizedArray:
+    """An ``.npy`` file created at its final size (its header already holds the row count) whose rows
+    other processes write in place (``os.pwrite`` at ``offset(row)``); the owner hashes the rows in
+    order as they are reported written (``hash_through``), so the data is written once and read back
+    once, from the page cache, a buffer at a time (resident memory stays small)."""
+
+    def __init__(self, path: Path, dtype: Any, tail: tuple[int, ...], n_rows: int) -> None:
+        header = _npy_header(np.dtype(dtype), (n_rows, *tail))
+        self.path, self.n_rows, self.header_bytes = Path(path), int(n_rows), len(header)
+        self.row_bytes = np.dtype(dtype).itemsize * int(np.prod(tail))
+        with open(self.path, "wb") as handle:
+            handle.write(header)
+            handle.truncate(self.offset(self.n_rows))  # sparse until the rows are written
+        self._digest = hashlib.sha256(header)
+        self._buffer = memoryview(bytearray(8 << 20))
+        self._fd: int | None = os.open(self.path, os.O_RDONLY)
+        self.hashed_rows = 0
+
+    def offset(self, row: int) -> int:
+        """The byte offset of ``row`` in the file."""
+        return self.header_bytes + row * self.row_bytes
+
+    def hash_through(self, rows: int) -> None:
+        """Hash rows ``hashed_rows .. rows - 1``, which the writers have finished."""
+        start, end = self.offset(self.hashed_rows), self.offset(rows)
+        while start < end:
+            n = os.preadv(self._fd, [self._buffer[: min(len(self._buffer), end - start)]], start)
+            if n <= 0:
+                raise OSError(f"{self.path} ended at byte {start}, expected {end}")
+            self._digest.update(self._buffer[:n])
+            start += n
+        self.hashed_rows = rows
+
+    def finish(self, n_rows: int) -> str:
+        """The file's SHA-256 once all ``n_rows`` rows are hashed (an error if the count differs)."""
+        if n_rows != self.n_rows or self.hashed_rows != self.n_rows:
+            raise RuntimeError(f"{self.path.name}: {self.hashed_rows} of {self.n_rows} rows hashed, "
+                               f"{n_rows} expected")
+        self.close()
+        return self._digest.hexdigest()
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 _NPY_HEADER_BYTES = 256  # fixed, so the final header (with the row count) overwrites the first in place

@@ -19,6 +19,7 @@ import math
 import re
 import sys
 import tempfile
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,7 +73,22 @@ class Report:
         return list(dict.fromkeys(self.table["env"])) if not self.table.empty else []
 
     def header(self) -> list[str]:
-        """The opening lines (markdown): how it was made, what the numbers mean, the data, the RL."""
+        """The opening lines (markdown): how it was made, what the numbers mean, the data, the RL, and
+        how much of the benchmark is done."""
+        return self._made() + self._completeness()
+
+    def _completeness(self) -> list[str]:
+        """A warning when cells of the benchmark are not done (interrupted, failed or still to run)."""
+        missing = [c for c in self.source.cells if (self.source.records.get(c.key) or {}).get("status") != "done"]
+        if not missing:
+            return []
+        per_stage = Counter(c.stage for c in missing)
+        return [f"**Incomplete**: {len(self.source.cells) - len(missing)} of {len(self.source.cells)} cells done "
+                f"({', '.join(f'{n} {stage}' for stage, n in per_stage.items())} not done); a row whose `seeds` "
+                "is below the benchmark's count is partial, and rows not begun are absent. Run the same command "
+                "again to finish it.", ""]
+
+    def _made(self) -> list[str]:
         if self.source.config is not None:
             return header(self.source.config, self.source.command, self.source.timing)
         lines = [f"# Leaderboard: {self.name}", "",
