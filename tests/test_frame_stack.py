@@ -51,3 +51,16 @@ def test_a_frame_stacked_encoder_sees_in_rl_what_it_saw_in_its_dataset(cartpole_
 def test_memory_models_refuse_frame_stacks(cartpole_data: Path, tmp_path: Path) -> None:
     with pytest.raises(srl_bench.SrlBenchError, match="frame_stack must be 1"):
         train("world_models", cartpole_data, tmp_path / "wm", overrides={"epochs": 1, "frame_stack": 2}, progress=False)
+
+
+@pytest.mark.parametrize("method", sorted(name for name, spec in srl_bench.methods.METHODS.items()
+                                          if spec.source != "test" and name != "world_models"))
+def test_every_method_trains_and_scores_on_stacks(method: str, cartpole_data: Path, tmp_path: Path) -> None:
+    """Each method of the zoo (fitted baselines included: PCA fits on stacks, not on single frames)
+    trains with frame_stack 2 and encodes the stacks the metrics give it."""
+    run = train(method, cartpole_data, tmp_path / method, overrides={"epochs": 1, "frame_stack": 2}, progress=False)
+    encoder = srl_bench.runs.load_run(run)
+    assert encoder.frame_stack == 2
+    dataset = load_dataset(cartpole_data)
+    states = encoder.encode(RowFrames(dataset, np.arange(12), 2))
+    assert states.shape[0] == 12 and np.isfinite(states).all()

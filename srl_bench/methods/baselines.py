@@ -11,6 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from srl_bench.data.frames import RowFrames
 from srl_bench.encoder import Encoder, to_float_nchw
 from srl_bench.errors import SrlBenchError
 from srl_bench.methods.base import DataContext, Method, SRLModel, register_method, resolve_state_dim
@@ -71,11 +72,12 @@ def build_pca(config: PCAConfig, context: DataContext) -> SRLModel:  # type: ign
 
 
 def fit_pca(model: SRLModel, dataset: Any, rows: np.ndarray, rng: np.random.Generator) -> None:
-    """Fit PCA on at most ``fit_frames`` training frames, a seeded sample read in row order."""
+    """Fit PCA on at most ``fit_frames`` training inputs (stacks of the encoder's ``frame_stack``
+    frames), a seeded sample read in row order."""
     encoder: PCAEncoder = model.encoder  # type: ignore[assignment]
     limit = encoder.fit_frames
     sample = np.sort(rng.choice(rows, limit, replace=False)) if len(rows) > limit else np.asarray(rows)
-    encoder.fit(dataset.observations[sample])
+    encoder.fit(RowFrames(dataset, sample, encoder.frame_stack))
 
 
 def build_raw_pixels(config: RawPixelsConfig, context: DataContext) -> SRLModel:  # type: ignore[override]
