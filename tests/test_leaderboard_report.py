@@ -397,3 +397,13 @@ def test_the_page_renders_in_headless_chromium(tiny_benchmark: Path, tmp_path: P
                          timeout=120).stdout
     assert dom.count("<table") == 2 and dom.count("<img") == len(list((tiny_benchmark / "plots").rglob("*.png")))
     assert 'class="active"' in dom and 'hidden=""' in dom  # the script ran: one tab shown, the others hidden
+
+
+def test_a_row_with_fewer_seeds_in_one_column_says_so() -> None:
+    import pandas as pd
+
+    from srl_bench.bench.leaderboard import seed_counts
+
+    row = pd.Series({"knn_mse_ratio_n": 5, "rl_score_n": 4, "gtc_mean_n": 5, "state_std_n": 0})
+    assert seed_counts(row, ["knn_mse_ratio", "gtc_mean", "rl_score", "state_std"]) == (5, "5 (RL normalised score: 4)")
+    assert seed_counts(row, ["knn_mse_ratio", "gtc_mean"]) == (5, "5")

@@ -209,6 +209,15 @@ def rank_text(row: pd.Series) -> str:
     return "" if rank is None or pd.isna(rank) else str(int(rank))
 
 
+def seed_counts(row: pd.Series, metrics: list[str]) -> tuple[int, str]:
+    """(the most seeds of any metric in the row, the text shown): ``5``, or ``5 (RL normalised score: 4)``
+    when some metric has fewer seeds (a partial or failed cell), so no column looks firmer than it is."""
+    counts = {m: int(row[f"{m}_n"]) for m in metrics}
+    most = max(counts.values(), default=0)
+    fewer = [f"{TITLES.get(m, m)}: {n}" for m, n in counts.items() if 0 < n < most]
+    return most, f"{most} ({', '.join(fewer)})" if fewer else str(most)
+
+
 def leaderboard_markdown(table: pd.DataFrame, metrics: tuple[str, ...] | None = None) -> str:
     """Markdown tables, one per environment: mean [95% CI] per metric, the epochs used, the seeds."""
     if table.empty:
@@ -223,7 +232,7 @@ def leaderboard_markdown(table: pd.DataFrame, metrics: tuple[str, ...] | None = 
                   + " | ".join(f"{TITLES.get(m, m)} {arrow(m)}".strip() for m in present) + " | epochs | seeds |",
                   ("|---" if has_rank else "") + "|---|" + "---|" * len(present) + "---|---|"]
         for index, row in group.iterrows():
-            seeds = max(int(row[f"{m}_n"]) for m in present)
+            _, seeds = seed_counts(row, present)
             name = f"*{row['method']}*" if row["reference"] else row["method"]
             lines.append(("| " + rank_text(row) + " " if has_rank else "") + f"| {name} | "
                          + " | ".join(_cell(row, m, index in best[m]) for m in present)

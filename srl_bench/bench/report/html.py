@@ -19,7 +19,8 @@ from typing import Any
 import pandas as pd
 
 from srl_bench.bench.config import REFERENCES
-from srl_bench.bench.leaderboard import TITLES, arrow, best_rows, epochs_text, rank_metrics, rank_text, shown_metrics
+from srl_bench.bench.leaderboard import (TITLES, arrow, best_rows, epochs_text, rank_metrics, rank_text, seed_counts,
+                                         shown_metrics)
 from srl_bench.bench.report.aggregate import BASELINE, SCORES, STATISTIC_TITLES
 
 CSS = """
@@ -171,13 +172,13 @@ def env_table(group: pd.DataFrame) -> str:
             + "<th>epochs</th><th>seeds</th></tr>")
     body = []
     for index, row in group.iterrows():
-        seeds = max(int(row[f"{m}_n"]) for m in present) if present else 0
+        seeds, seeds_shown = seed_counts(row, present)
         cells = [f'<td data-value="{_value(row.get("mean_rank"))}">{_esc(rank_text(row))}</td>',
                  f'<td class="name" data-value="{_esc(row["method"])}">{_esc(row["method"])}</td>']
         cells += [_interval_cell(row[f"{m}_mean"], row[f"{m}_ci_low"], row[f"{m}_ci_high"], int(row[f"{m}_n"]),
                                  index in best[m]) for m in present]
         cells += [f'<td data-value="{_value(row["epochs_mean"])}">{_esc(epochs_text(row))}</td>',
-                  f'<td data-value="{seeds}">{seeds}</td>']
+                  f'<td data-value="{seeds}">{_esc(seeds_shown)}</td>']
         css = ' class="reference"' if row["reference"] else ""
         body.append(f"<tr{css}>" + "".join(cells) + "</tr>")
     return (f'<div class="table-wrap"><table class="sortable"><thead>{head}</thead><tbody>'

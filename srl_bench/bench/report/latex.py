@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from srl_bench.bench.config import REFERENCES
-from srl_bench.bench.leaderboard import METRICS, best_rows, rank_metrics, rank_text, shown_metrics
+from srl_bench.bench.leaderboard import METRICS, best_rows, rank_metrics, rank_text, seed_counts, shown_metrics
 from srl_bench.bench.report.aggregate import BASELINE, SCORES, STATISTIC_TITLES
 
 TITLES = {"knn_mse_ratio": "KNN-MSE ratio", "knn_mse": "KNN-MSE", "gtc_mean": "GTC",
@@ -74,7 +74,7 @@ def env_table(name: str, env: str, group: pd.DataFrame) -> str:
         if row["reference"] and not in_references:
             lines.append("    \\midrule")
             in_references = True
-        seeds = max(int(row[f"{m}_n"]) for m in present) if present else 0
+        seeds = escape(seed_counts(row, present)[1])
         method = f"\\textit{{{escape(row['method'])}}}" if row["reference"] else escape(row["method"])
         cells = [interval(row[f"{m}_mean"], row[f"{m}_ci_low"], row[f"{m}_ci_high"], int(row[f"{m}_n"]),
                           index in best[m]) for m in present]
