@@ -320,7 +320,10 @@ class Publisher:
             missing.append(parent)
             parent = parent.parent
         for folder in reversed(missing):
-            folder.mkdir()
+            try:
+                folder.mkdir()
+            except FileExistsError:  # made meanwhile by another process (benchmark cells run side by side)
+                continue
             self._created.append(folder)
         if os.path.lexists(self.tmp_dir):
             _remove(self.tmp_dir)

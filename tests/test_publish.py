@@ -322,3 +322,25 @@ def test_a_parent_reported_unwritable_gives_one_sentence(user_dir: Path, monkeyp
     assert main(generate("new/d")) == 2
     one_sentence(capsys, f"cannot write into {user_dir} (permission denied)")
     assert snapshot(user_dir) == before
+
+
+def test_a_parent_made_meanwhile_by_another_process_is_no_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Benchmark cells publish side by side into the same new folder: the one that loses the race to
+    create it goes on, and leaves it alone when it aborts (it is not its own)."""
+    from srl_bench.publish import Publisher
+
+    shared = tmp_path / "runs" / "pca"
+    mkdir = Path.mkdir
+
+    def racing_mkdir(self, *args, **kwargs):
+        if self == shared and not shared.exists():
+            mkdir(self, *args, **kwargs)  # the other process wins
+            raise FileExistsError(str(self))
+        return mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", racing_mkdir)
+    publisher = Publisher(shared / "seed1", "run")
+    publisher.begin()
+    (shared / "seed0").mkdir()  # the other process's output
+    publisher.abort()
+    assert shared.is_dir() and (shared / "seed0").is_dir() and not (shared / "seed1").exists()
