@@ -331,7 +331,7 @@ def _chunks_of(rank: int, workers: int, chunk: int, n_episodes: int) -> list[int
 def _batched_worker(rank: int, workers: int, chunk: int, n_episodes: int, outbox: Any, inbox: Any, env_id: str,
                     env_kwargs: dict[str, Any], policy: str, seed: int, max_steps: int | None) -> None:
     """A batched worker: plays the dynamics of its episodes and puts their row counts on ``outbox``;
-    gets from ``inbox`` the observations file and each episode's first row; then draws its episodes'
+    gets from ``inbox`` the observations file and the byte offset of each episode's frames; then draws its episodes'
     frames, writes them in place (``os.pwrite``) and puts each episode's other arrays on ``outbox``, in
     order (then None). An exception is put there instead, for the parent to raise."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -340,12 +340,12 @@ def _batched_worker(rank: int, workers: int, chunk: int, n_episodes: int, outbox
         collector = BatchedCollector(env_id, env_kwargs, policy, seed, max_steps)
         played = collector.play(_chunks_of(rank, workers, chunk, n_episodes))
         outbox.put({record.episode: len(record.states) for record in played})
-        path, header_bytes, row_bytes, first_rows = inbox.get()
+        path, offsets = inbox.get()
         fd = os.open(path, os.O_WRONLY)
         try:
             for record, arrays in zip(played, collector.draw(played)):
                 frames = memoryview(np.ascontiguousarray(arrays.pop("observations"))).cast("B")
-                position = header_bytes + first_rows[record.episode] * row_bytes
+                position = offsets[record.episode]
                 while frames:
                     written = os.pwrite(fd, frames, position)
                     frames, position = frames[written:], position + written
@@ -397,8 +397,8 @@ def _batched_parallel(writer: DatasetWriter, workers: int, n_episodes: int, prob
         first_rows = np.concatenate([[0], np.cumsum([rows[e] for e in range(n_episodes)])]).tolist()
         frames = writer.presize("observations", np.uint8, probe.observation_space.shape, first_rows[-1])
         for rank, inbox in enumerate(inboxes):
-            inbox.put((str(frames.path), frames.header_bytes, frames.row_bytes,
-                       {e: first_rows[e] for e in _chunks_of(rank, workers, chunk, n_episodes)}))
+            mine = _chunks_of(rank, workers, chunk, n_episodes)
+            inbox.put((str(frames.path), {e: frames.offset(first_rows[e]) for e in mine}))
         for start in range(0, n_episodes, chunk):
             rank = (start // chunk) % workers
             for episode in range(start, min(start + chunk, n_episodes)):

@@ -113,15 +113,16 @@ class DatasetWriter:
             self.abort()
             raise SrlBenchError("no episode was collected; ask for at least one episode")
         checksums = {}
-        for name, handle in self._files.items():
+        for name in ARRAY_NAMES:
+            if name in self._presized:  # hashed as its rows were written
+                checksums[f"{name}.npy"] = self._presized[name].finish(self.n_frames)
+                continue
             dtype, tail = self._specs[name]
+            handle = self._files[name]
             handle.seek(0)  # the arrays were written once, in place: only the header's row count changes
             handle.write(_npy_header(dtype, (self.n_frames, *tail)))
             handle.close()
             checksums[f"{name}.npy"] = sha256_file(self.tmp_dir / f"{name}.npy")
-        for name, array in self._presized.items():
-            checksums[f"{name}.npy"] = array.finish(self.n_frames)
-        checksums = {f"{name}.npy": checksums[f"{name}.npy"] for name in ARRAY_NAMES if f"{name}.npy" in checksums}
         meta = {"format_version": FORMAT_VERSION, **meta, "n_frames": self.n_frames,
                 "n_episodes": self.n_episodes, "checksums": checksums}
         with open(self.tmp_dir / META_FILE, "w") as handle:
