@@ -118,8 +118,12 @@ def cmd_train(args: argparse.Namespace) -> None:
     path = train(args.method, args.data, args.out, overrides=overrides, config_file=args.config, seed=args.seed,
                  device=args.device, overwrite=args.overwrite, progress=not args.quiet)
     summary = json.loads((path / "summary.json").read_text())
-    print(f"trained {args.method} -> {path}: state_dim {summary['state_dim']}, {summary['epochs_run']} epochs "
-          f"(best {summary['best_epoch']}, val loss {summary['best_val_loss']:.4g}), {summary['seconds']:.1f} s")
+    if summary["best_val_loss"] is None:  # a baseline: fitted in closed form (PCA) or left untrained
+        how = "no gradient training"
+    else:
+        how = (f"{summary['epochs_run']} epochs (best {summary['best_epoch']}, val loss "
+               f"{summary['best_val_loss']:.4g})")
+    print(f"trained {args.method} -> {path}: state_dim {summary['state_dim']}, {how}, {summary['seconds']:.1f} s")
 
 
 def encoder_from_args(args: argparse.Namespace) -> Any:

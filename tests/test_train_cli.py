@@ -120,3 +120,12 @@ def test_bad_input_gets_one_sentence_and_no_output(argv: list[str], message: str
     assert err.startswith("srl-bench: error:") and message in err and "Traceback" not in err
     assert len(err.splitlines()) == 1
     assert list(work.iterdir()) == []  # nothing half-written
+
+
+@pytest.mark.parametrize("method", ["pca", "random", "raw_pixels"])
+def test_cli_trains_the_baselines_without_gradient_steps(method: str, cartpole_data: Path, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """Baselines fitted in closed form or left untrained have no validation loss to print."""
+    assert main(["train", method, "--data", str(cartpole_data), "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert f"trained {method} -> " in out and "no gradient training" in out
