@@ -46,11 +46,25 @@ def image_space(height: int, width: int) -> spaces.Box:
 class FrameEnv(gym.Env):
     """Base of the srl-bench envs: ``render()`` returns the last observation frame (``self._frame``).
 
-    Subclasses set ``self._frame`` whenever they make an observation.
+    Subclasses draw a frame in ``_draw_frame()`` and observe through ``_observe()``. Setting
+    ``draws_frames = False`` (on the unwrapped env) makes every observation one blank image and skips
+    the drawing: for agents that read only ``info["state"]`` (the ground-truth and random-policy RL
+    references), to which the camera of the robot arm would otherwise cost 70% of a step.
     """
 
     metadata = {"render_modes": ["rgb_array"]}
+    draws_frames: bool = True
     _frame: np.ndarray | None = None
+
+    def _draw_frame(self) -> np.ndarray:
+        """The current frame, ``observation_space.shape`` uint8."""
+        raise NotImplementedError
+
+    def _observe(self) -> np.ndarray:
+        """The observation: the drawn frame, or the blank image when ``draws_frames`` is False."""
+        drawn = self._draw_frame() if self.draws_frames else np.zeros(self.observation_space.shape, np.uint8)
+        self._frame = drawn
+        return drawn
 
     def render(self) -> np.ndarray | None:
         """The current frame (the observation) when ``render_mode="rgb_array"``."""

@@ -108,15 +108,12 @@ class _PixelClassicEnv(FrameEnv):
     def _info(self) -> dict[str, Any]:
         return {"state": self._true_state()}
 
-    def _observe(self) -> np.ndarray:
+    def _draw_frame(self) -> np.ndarray:
         if self.renderer == "numpy":
             self.canvas.clear()
             self._draw(self.canvas)
-            frame = self.canvas.to_uint8()
-        else:
-            frame = self._gymnasium_frame()
-        self._frame = frame
-        return frame
+            return self.canvas.to_uint8()
+        return self._gymnasium_frame()
 
     def _gymnasium_frame(self) -> np.ndarray:
         from PIL import Image

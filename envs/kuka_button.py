@@ -433,7 +433,7 @@ class KukaButtonEnv(FrameEnv):
             raise ValueError(f"action must be an int in [0, {len(DISCRETE_MOVES)}), got {action!r}")
         return DISCRETE_MOVES[int(action)] * STEP
 
-    def _observe(self) -> np.ndarray:
+    def _draw_frame(self) -> np.ndarray:
         _, _, rgba, _, _ = self._client.getCameraImage(
             self.width,
             self.height,
@@ -443,8 +443,7 @@ class KukaButtonEnv(FrameEnv):
             flags=pybullet.ER_NO_SEGMENTATION_MASK,
         )
         frame = np.asarray(rgba, dtype=np.uint8).reshape(self.height, self.width, 4)[:, :, :3]
-        self._frame = np.ascontiguousarray(frame)
-        return self._frame
+        return np.ascontiguousarray(frame)
 
 
 class ReachButtonPolicy:

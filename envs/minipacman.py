@@ -513,9 +513,8 @@ class MiniPacmanEnv(FrameEnv):
         colours[self.pacman[0] * COLS + self.pacman[1]] = PACMAN_RGB
         return colours
 
-    def _observe(self) -> np.ndarray:
-        self._frame = np.take(self._cell_colours(), self._pixel_to_cell, axis=0)
-        return self._frame
+    def _draw_frame(self) -> np.ndarray:
+        return np.take(self._cell_colours(), self._pixel_to_cell, axis=0)
 
     def _true_state(self) -> np.ndarray:
         ghosts = sorted((ghost[0], ghost[1]) for ghost in self.ghosts if ghost is not None)  # reading order

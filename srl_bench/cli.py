@@ -173,7 +173,7 @@ def cmd_benchmark(args: argparse.Namespace) -> None:
 
     out = run_benchmark(args.config, out_dir=args.out, work_dir=args.work_dir, jobs=args.jobs, backend=args.backend,
                         address=args.address, fresh=args.fresh, dry_run=args.dry_run, progress=not args.quiet,
-                        envs=args.env)
+                        envs=args.env, rows=args.method)
     if out is not None:
         print((out / "leaderboard.md").read_text())
         print(f"wrote {out}/: index.html (the page to share), leaderboard.{{md,csv,json,tex}}, runs.csv, rl_runs.csv, plots/")
@@ -337,6 +337,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--env", action="append", default=None, metavar="ENV",
                    help="only this environment of the benchmark (id or e.g. CartPole-v0; repeat for more); its cells "
                         "are the same as in the whole benchmark, so a later full run reuses them")
+    p.add_argument("--method", action="append", default=None, metavar="NAME",
+                   help="only this row of the benchmark (a method, encoder or RL reference; repeat for more); "
+                        "ground_truth and random_policy always run, as every normalised score needs them")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_benchmark)
 

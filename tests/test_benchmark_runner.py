@@ -209,12 +209,12 @@ def test_cells_start_row_by_row(tmp_path: Path) -> None:
 
 def test_env_selects_part_of_a_benchmark_with_the_same_cells(tmp_path: Path, capsys) -> None:
     from srl_bench.bench.cells import plan
-    from srl_bench.bench.config import load_benchmark, select_envs
+    from srl_bench.bench.config import load_benchmark, select_part
 
     two_envs = "  - {id: srl/Pendulum-v0, episodes: 2, max_steps: 10, image_size: 16}\nrl:"
     config = write_config(tmp_path, **{"\nrl:": "\n" + two_envs})
     whole = {cell.key: cell.fingerprint for cell in plan(load_benchmark(config))}
-    part = plan(select_envs(load_benchmark(config), ["Pendulum-v0"]))
+    part = plan(select_part(load_benchmark(config), ["Pendulum-v0"]))
     assert part and all(cell.key.split("/")[1] == "Pendulum-v0" for cell in part)
     assert all(whole[cell.key] == cell.fingerprint for cell in part)  # a later full run reuses them
     assert main(["benchmark", str(config), "--env", "srl/Pendulum-v0", "--dry-run"]) == 0
@@ -222,6 +222,28 @@ def test_env_selects_part_of_a_benchmark_with_the_same_cells(tmp_path: Path, cap
     assert "Pendulum-v0" in out and "CartPole-v0" not in out
     assert main(["benchmark", str(config), "--env", "Pendulm-v0", "--dry-run"]) == 2
     assert "did you mean 'Pendulum-v0'" in capsys.readouterr().err
+
+
+def test_method_selects_rows_and_keeps_the_references(tmp_path: Path, capsys) -> None:
+    from srl_bench.bench.cells import plan
+    from srl_bench.bench.config import load_benchmark, select_part
+
+    config = write_config(tmp_path)
+    whole = {cell.key: cell.fingerprint for cell in plan(load_benchmark(config))}
+    part = plan(select_part(load_benchmark(config), rows=["autoencoder"]))
+    assert {cell.key.split("/")[2] for cell in part if cell.key.count("/") == 3} == {
+        "autoencoder", "ground_truth", "random_policy"}
+    assert all(whole[cell.key] == cell.fingerprint for cell in part)
+    # the references alone: every normalised score's ends, e.g. to check an RL budget first
+    assert main(["benchmark", str(config), "--method", "ground_truth", "--quiet"]) == 0
+    capsys.readouterr()
+    table = pd.read_csv(tmp_path / "out" / "leaderboard.csv")
+    assert list(table["method"]) == ["ground_truth", "random_policy"]
+    assert set(records(tmp_path / "work")) == {f"rl__CartPole-v0__{ref}__seed{s}" for ref in ("ground_truth", "random_policy")
+                                               for s in (0, 1)} | {"dataset__CartPole-v0"}
+    assert "--method ground_truth" in (tmp_path / "out" / "leaderboard.md").read_text()
+    assert main(["benchmark", str(config), "--method", "autoencodr", "--dry-run"]) == 2
+    assert "did you mean 'autoencoder'" in capsys.readouterr().err
 
 
 @pytest.mark.slow

@@ -318,6 +318,34 @@ def test_ground_truth_and_encoder_wrappers() -> None:
     assert seen_terminal
 
 
+@pytest.mark.parametrize("env_id", [CARTPOLE, PENDULUM, "srl/MiniPacman-v0", "srl/KukaButton-v0"])
+def test_state_only_agents_skip_the_drawing_and_see_the_same_episode(env_id: str) -> None:
+    from srl_bench.rl.envs import EnvFactory
+    from srl_bench.rl.representations import Representation
+
+    kwargs = {} if env_id in (CARTPOLE, PENDULUM) else {"max_steps": 12}
+    drawn, blind = gym.make(env_id, **kwargs), GroundTruthObservation(gym.make(env_id, **kwargs))
+    drawn.action_space.seed(3)
+    actions = [drawn.action_space.sample() for _ in range(12)]
+    try:
+        for env in (drawn, blind):
+            env.reset(seed=5)
+        for action in actions:
+            frame, reward, *ends, info = drawn.step(action)
+            state, blind_reward, *blind_ends, blind_info = blind.step(action)
+            assert np.array_equal(state, info["state"]) and reward == blind_reward and ends == blind_ends
+            if any(ends):
+                break
+        assert frame.any() and not blind.unwrapped._frame.any() and not blind.unwrapped.draws_frames
+    finally:
+        drawn.close()
+        blind.close()
+    random_policy = EnvFactory(CARTPOLE, {"image_size": 32}, Representation(kind="random_policy", name="random_policy"))
+    venv = random_policy.build(2, seed=0, training=False, encode=False)
+    assert not any(venv.get_attr("draws_frames")) and not venv.reset().any()
+    venv.close()
+
+
 class CountingRecurrentEncoder(nn.Module):
     """A fake [z, h] encoder: z = mean pixel; h = (steps since the episode began, sum of previous actions)."""
 

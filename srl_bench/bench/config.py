@@ -236,28 +236,46 @@ class BenchmarkConfig(ConfigModel):
         return [e for e in self.encoders if self.rl.methods is None or e.name in self.rl.methods]
 
 
-def select_envs(config: BenchmarkConfig, names: list[str]) -> BenchmarkConfig:
+def select_part(config: BenchmarkConfig, envs: list[str] = (), rows: list[str] = ()) -> BenchmarkConfig:
     """The benchmark restricted to some of its environments (by id, ``srl/CartPole-v0``, or slug,
-    ``CartPole-v0``), in the config's order. Cells keep their fingerprints, so a later run of the whole
-    benchmark reuses them."""
-    if not names:
-        return config
-    known = {**{env.id: env for env in config.envs}, **{env.slug: env for env in config.envs}}
-    unknown = [name for name in names if name not in known]
-    if unknown:
-        raise SrlBenchError(f"--env {unknown[0]!r} is not one of the benchmark's environments"
-                            f"{closest(unknown[0], list(known))}; it has: {', '.join(env.id for env in config.envs)}")
-    chosen = {known[name].id for name in names}
-    update: dict[str, Any] = {"envs": [env for env in config.envs if env.id in chosen]}
-    if config.rl is not None:  # per-env RL settings of the others go too, so the config stays valid
-        rl = config.rl
-        update["rl"] = rl.model_copy(update={
-            "envs": None if rl.envs is None else [e for e in rl.envs if e in chosen],
-            "algos": {e: a for e, a in rl.algos.items() if e in chosen},
-            "timesteps": {e: t for e, t in rl.timesteps.items() if e in chosen}})
+    ``CartPole-v0``) and of its rows (methods, encoders and RL references by name), in the config's
+    order; empty lists keep them all. The references ``ground_truth`` and ``random_policy`` stay
+    whatever ``rows`` says: every normalised score needs both. Cells keep their fingerprints, so a later
+    run of the whole benchmark reuses them."""
+    update: dict[str, Any] = {}
+    if envs:
+        known = {**{env.id: env for env in config.envs}, **{env.slug: env for env in config.envs}}
+        _refuse_unknown("--env", envs, list(known), [env.id for env in config.envs])
+        chosen = {known[name].id for name in envs}
+        update["envs"] = [env for env in config.envs if env.id in chosen]
+        if config.rl is not None:  # per-env RL settings of the others go too, so the config stays valid
+            rl = config.rl
+            update["rl"] = rl.model_copy(update={
+                "envs": None if rl.envs is None else [e for e in rl.envs if e in chosen],
+                "algos": {e: a for e, a in rl.algos.items() if e in chosen},
+                "timesteps": {e: t for e, t in rl.timesteps.items() if e in chosen}})
+    if rows:
+        rl = update.get("rl", config.rl)
+        references = list(rl.references) if rl is not None else []
+        _refuse_unknown("--method", rows, [m.name for m in config.methods] + [e.name for e in config.encoders]
+                        + references)
+        update["methods"] = [m for m in config.methods if m.name in rows]
+        update["encoders"] = [e for e in config.encoders if e.name in rows]
+        if rl is not None:
+            update["rl"] = rl.model_copy(update={
+                "references": [r for r in references if r in rows or r in ("ground_truth", "random_policy")],
+                "methods": None if rl.methods is None else [m for m in rl.methods if m in rows]})
     selected = config.model_copy(update=update)
     selected._config_dir = config.config_dir
     return selected
+
+
+def _refuse_unknown(option: str, names: list[str], known: list[str], listed: list[str] | None = None) -> None:
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise SrlBenchError(f"{option} {unknown[0]!r} is not one of the benchmark's "
+                            f"{'environments' if option == '--env' else 'rows'}{closest(unknown[0], known)}; "
+                            f"it has: {', '.join(listed or known)}")
 
 
 def _distinct(values: list[Any]) -> list[Any]:

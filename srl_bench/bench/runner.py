@@ -20,7 +20,7 @@ from typing import Any
 
 from srl_bench.bench.backends import make_backend
 from srl_bench.bench.cells import STAGES, Cell, is_done, plan, read_record
-from srl_bench.bench.config import BenchmarkConfig, load_benchmark, resolve_benchmark_path, select_envs
+from srl_bench.bench.config import BenchmarkConfig, load_benchmark, resolve_benchmark_path, select_part
 from srl_bench.errors import SrlBenchError
 from srl_bench.publish import check_output_path
 
@@ -188,15 +188,17 @@ def summary_lines(status: Status, seconds: float) -> list[str]:
 
 def run_benchmark(config_path: str | Path, out_dir: str | Path | None = None, work_dir: str | Path | None = None,
                   jobs: int | None = None, backend: str = "local", address: str | None = None, fresh: bool = False,
-                  dry_run: bool = False, progress: bool = True, envs: list[str] | None = None) -> Path | None:
+                  dry_run: bool = False, progress: bool = True, envs: list[str] | None = None,
+                  rows: list[str] | None = None) -> Path | None:
     """Run a benchmark YAML end to end and write its leaderboard; returns the leaderboard folder
     (None for ``dry_run``, which prints the plan and the time left instead). ``envs``: only these of
-    its environments (the leaderboard then covers them alone)."""
+    its environments, ``rows``: only these of its methods, encoders and references (the leaderboard then
+    covers them alone; see :func:`select_part`)."""
     from srl_bench.bench.leaderboard import write_leaderboard
     from srl_bench.bench.report.source import compute_time
 
     path = resolve_benchmark_path(config_path)
-    config = select_envs(load_benchmark(path), list(envs or []))
+    config = select_part(load_benchmark(path), list(envs or []), list(rows or []))
     out, work = benchmark_paths(config, out_dir, work_dir)
     if jobs is not None and jobs < 1:
         raise SrlBenchError(f"--jobs must be at least 1, got {jobs}")
@@ -208,6 +210,7 @@ def run_benchmark(config_path: str | Path, out_dir: str | Path | None = None, wo
         return None
     command = shlex.join(["srl-bench", "benchmark", str(config_path), *(["--jobs", str(jobs)] if jobs and jobs > 1 else []),
                           *[arg for env in envs or [] for arg in ("--env", env)],
+                          *[arg for row in rows or [] for arg in ("--method", row)],
                           *(["--out", str(out_dir)] if out_dir else [])])
 
     def leaderboard() -> None:

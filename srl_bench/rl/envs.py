@@ -35,6 +35,7 @@ from srl_bench.rl.wrappers import (
     RecurrentEncoderVecEnv,
     is_recurrent,
     make_batch_encoder,
+    without_frames,
 )
 
 
@@ -79,20 +80,22 @@ class EnvFactory:
     _encode: Callable[[np.ndarray], np.ndarray] | None = field(default=None, init=False, repr=False)
 
     def build(self, n_envs: int, seed: int, training: bool, encode: bool = True) -> VecEnv:
-        """``n_envs`` envs seeded ``seed, seed+1, ...``; ``encode=False`` skips the representation."""
+        """``n_envs`` envs seeded ``seed, seed+1, ...``; ``encode=False`` skips the representation (the
+        random policy's envs, which then do not draw their frames)."""
         from srl_bench.collect import make_env
 
         kind = self.representation.kind
         subproc = self.vec_env == "subproc" and n_envs > 1
-        pixels = not (encode and kind == "ground_truth")
-        if self.batched and pixels and not subproc and vector.supports(self.env_id, self.env_kwargs):
+        ground_truth = encode and kind == "ground_truth"
+        reads_frames = encode and not ground_truth  # unencoded envs serve the random policy, which acts blind
+        if self.batched and reads_frames and not subproc and vector.supports(self.env_id, self.env_kwargs):
             # as make_vec_env(..., DummyVecEnv) below: action spaces seeded seed + i, resets seed + i, Monitor's infos
             venv = vector.make_pixel_vec_env(functools.partial(make_env, self.env_id, **self.env_kwargs),
                                              n_envs=n_envs, seed=seed)
         else:
             venv = make_vec_env(
                 functools.partial(make_env, self.env_id), n_envs=n_envs, seed=seed, env_kwargs=self.env_kwargs,
-                wrapper_class=GroundTruthObservation if encode and kind == "ground_truth" else None,
+                wrapper_class=GroundTruthObservation if ground_truth else None if reads_frames else without_frames,
                 vec_env_cls=SubprocVecEnv if subproc else DummyVecEnv,
             )
         if not encode:

@@ -34,11 +34,19 @@ from srl_bench.errors import SrlBenchError
 from srl_bench.losses.common import action_features
 
 
+def without_frames(env: gym.Env) -> gym.Env:
+    """``env`` with its drawing switched off where it can be (``draws_frames``; observations become
+    one blank image): for agents that never look at the frames. Returns ``env`` itself."""
+    if hasattr(env.unwrapped, "draws_frames"):
+        env.unwrapped.draws_frames = False
+    return env
+
+
 class GroundTruthObservation(gym.ObservationWrapper):
-    """The agent sees the true state (``info["state"]``) instead of the image."""
+    """The agent sees the true state (``info["state"]``) instead of the image, which is not drawn."""
 
     def __init__(self, env: gym.Env) -> None:
-        super().__init__(env)
+        super().__init__(without_frames(env))
         names = getattr(env.unwrapped, "state_names", None)
         if names is None:
             raise SrlBenchError(f"{env.unwrapped} names no state (state_names); it cannot run ground_truth")

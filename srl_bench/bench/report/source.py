@@ -72,7 +72,7 @@ def _config_of_folder(folder: Path, command: str) -> BenchmarkConfig | None:
     """The benchmark config a leaderboard folder was made with: the YAML its command names (loaded the
     usual way, its ``imports`` imported), else the copy saved in its leaderboard.json (None when
     neither can be read)."""
-    from srl_bench.bench.config import load_benchmark, select_envs
+    from srl_bench.bench.config import load_benchmark, select_part
     from srl_bench.config import validate
 
     try:
@@ -80,9 +80,10 @@ def _config_of_folder(folder: Path, command: str) -> BenchmarkConfig | None:
     except ValueError:
         words = []
     if "benchmark" in words and words.index("benchmark") + 1 < len(words):
-        envs = [words[i + 1] for i, word in enumerate(words[:-1]) if word == "--env"]
+        envs, rows = ([words[i + 1] for i, word in enumerate(words[:-1]) if word == option]
+                      for option in ("--env", "--method"))
         try:
-            return select_envs(load_benchmark(words[words.index("benchmark") + 1]), envs)
+            return select_part(load_benchmark(words[words.index("benchmark") + 1]), envs, rows)
         except Exception:  # noqa: BLE001 - an edited or moved config: fall back to the saved copy
             pass
     saved = _read_json(folder / "leaderboard.json")
