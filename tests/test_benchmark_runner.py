@@ -234,8 +234,10 @@ def test_method_selects_rows_and_keeps_the_references(tmp_path: Path, capsys) ->
     assert {cell.key.split("/")[2] for cell in part if cell.key.count("/") == 3} == {
         "autoencoder", "ground_truth", "random_policy"}
     assert all(whole[cell.key] == cell.fingerprint for cell in part)
-    # the references alone: every normalised score's ends, e.g. to check an RL budget first
-    assert main(["benchmark", str(config), "--method", "ground_truth", "--quiet"]) == 0
+    # the references alone: every normalised score's ends, e.g. to check an RL budget first; in worker
+    # processes, one of which starts generation workers of its own
+    config = write_config(tmp_path, **{"image_size: 16}": "image_size: 16, workers: 2}"})
+    assert main(["benchmark", str(config), "--method", "ground_truth", "--jobs", "2", "--quiet"]) == 0
     capsys.readouterr()
     table = pd.read_csv(tmp_path / "out" / "leaderboard.csv")
     assert list(table["method"]) == ["ground_truth", "random_policy"]

@@ -11,7 +11,9 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import signal
-import time
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor
+from concurrent.futures import wait as futures_wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
 from srl_bench.bench.cells import Cell, as_payload, compute, worker_environment
@@ -60,41 +62,51 @@ def _ignore_sigint() -> None:
 
 class LocalPool:
     """``jobs`` worker processes (spawned: a fresh interpreter each, with OpenMP set up before torch
-    loads), each computing one cell at a time on the benchmark's threads per cell."""
+    loads), each computing one cell at a time on the benchmark's threads per cell. They are a
+    ``ProcessPoolExecutor``'s, not a ``multiprocessing.Pool``'s: those are daemonic and may not start
+    processes of their own, as a dataset cell with ``workers > 1`` does."""
 
     def __init__(self, work_dir: str, threads: int, jobs: int) -> None:
         self.work_dir, self.threads, self.slots = work_dir, threads, jobs
         saved = {key: os.environ.get(key) for key in worker_environment(threads)}
         os.environ.update(worker_environment(threads))  # inherited by the spawned workers
         try:
-            self.pool = mp.get_context("spawn").Pool(jobs, initializer=_ignore_sigint)
+            self.executor = ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn"), initializer=_ignore_sigint)
+            # start them now, while the environment above is set (the executor starts workers on demand)
+            for future in [self.executor.submit(os.getpid) for _ in range(jobs)]:
+                future.result()
         finally:
             for key, value in saved.items():
                 if value is None:
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
-        self.pending: list[Any] = []
+        self.pending: list[Future] = []
 
     def submit(self, cell: Cell) -> None:
-        self.pending.append(self.pool.apply_async(compute, (as_payload(cell), self.work_dir, self.threads)))
+        self.pending.append(self.executor.submit(compute, as_payload(cell), self.work_dir, self.threads))
 
     def wait(self, timeout: float) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + timeout
-        while True:
-            finished = [result for result in self.pending if result.ready()]
-            if finished or not self.pending or time.monotonic() >= deadline:
-                break
-            time.sleep(0.05)
-        self.pending = [result for result in self.pending if result not in finished]
-        return [result.get() for result in finished]
+        if not self.pending:
+            return []
+        finished, still = futures_wait(self.pending, timeout=timeout, return_when=FIRST_COMPLETED)
+        self.pending = [future for future in self.pending if future in still]
+        try:
+            return [future.result() for future in finished]
+        except BrokenProcessPool:
+            raise SrlBenchError("a worker process died while computing a cell (out of memory?); the finished "
+                                "cells are kept: run the same command again to go on") from None
 
     def shutdown(self, cancel: bool = False) -> None:
         if cancel:
-            self.pool.terminate()
+            workers = list((getattr(self.executor, "_processes", None) or {}).values())
+            self.executor.shutdown(wait=False, cancel_futures=True)
+            for process in workers:  # cells already running stop now, as Pool.terminate() did
+                process.terminate()
+            for process in workers:
+                process.join()
         else:
-            self.pool.close()
-        self.pool.join()
+            self.executor.shutdown(wait=True)
 
 
 class RayCluster:
