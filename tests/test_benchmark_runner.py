@@ -244,6 +244,10 @@ def test_method_selects_rows_and_keeps_the_references(tmp_path: Path, capsys) ->
     assert set(records(tmp_path / "work")) == {f"rl__CartPole-v0__{ref}__seed{s}" for ref in ("ground_truth", "random_policy")
                                                for s in (0, 1)} | {"dataset__CartPole-v0"}
     assert "--method ground_truth" in (tmp_path / "out" / "leaderboard.md").read_text()
+    # the work directory's leaderboard is the whole benchmark's: what this part did, and what is left
+    assert main(["leaderboard", str(tmp_path / "work")]) == 0
+    done = len(records(tmp_path / "work"))
+    assert f"**Incomplete**: {done} of {len(whole)} cells done" in capsys.readouterr().out
     assert main(["benchmark", str(config), "--method", "autoencodr", "--dry-run"]) == 2
     assert "did you mean 'autoencoder'" in capsys.readouterr().err
 

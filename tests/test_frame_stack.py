@@ -64,3 +64,13 @@ def test_every_method_trains_and_scores_on_stacks(method: str, cartpole_data: Pa
     dataset = load_dataset(cartpole_data)
     states = encoder.encode(RowFrames(dataset, np.arange(12), 2))
     assert states.shape[0] == 12 and np.isfinite(states).all()
+
+
+def test_the_leaderboard_pictures_of_a_frame_stacked_run(cartpole_data: Path, tmp_path: Path) -> None:
+    from srl_bench.bench.report.inspect import load_sample
+
+    run = train("autoencoder", cartpole_data, tmp_path / "ae", overrides={"epochs": 1, "frame_stack": 2}, progress=False)
+    sample = load_sample(run, cartpole_data, "srl/CartPole-v0", "autoencoder", 0)
+    target, output = sample.reconstructions["reconstruction"]
+    frames = sample.images.shape[-1]
+    assert target.shape[-1] == output.shape[-1] == frames == 3 and len(sample.states) == len(sample.images)

@@ -195,10 +195,11 @@ def run_benchmark(config_path: str | Path, out_dir: str | Path | None = None, wo
     its environments, ``rows``: only these of its methods, encoders and references (the leaderboard then
     covers them alone; see :func:`select_part`)."""
     from srl_bench.bench.leaderboard import write_leaderboard
-    from srl_bench.bench.report.source import compute_time
+    from srl_bench.bench.report.source import compute_time, remember_benchmark
 
     path = resolve_benchmark_path(config_path)
-    config = select_part(load_benchmark(path), list(envs or []), list(rows or []))
+    whole = load_benchmark(path)
+    config = select_part(whole, list(envs or []), list(rows or []))
     out, work = benchmark_paths(config, out_dir, work_dir)
     if jobs is not None and jobs < 1:
         raise SrlBenchError(f"--jobs must be at least 1, got {jobs}")
@@ -217,6 +218,7 @@ def run_benchmark(config_path: str | Path, out_dir: str | Path | None = None, wo
         write_leaderboard(config, status.cells, status.records, work, out, command=command,
                           timing=compute_time(status.cells, status.records))
 
+    remember_benchmark(work, path, whole)
     started = time.perf_counter()
     try:
         execute(status, work, backend, jobs, address, config.threads, progress)

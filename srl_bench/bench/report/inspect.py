@@ -96,6 +96,7 @@ def load_sample(run_dir: str | Path, dataset_dir: str | Path, env: str, method: 
                 limit: int = SAMPLE_FRAMES) -> RunSample:
     """Encode a bounded sample of the run's held-out frames (see the module docstring)."""
     from srl_bench.data import load_dataset
+    from srl_bench.data.frames import RowFrames
     from srl_bench.metrics.evaluate import encode_rows
     from srl_bench.runs import load_model, read_run_config
 
@@ -107,11 +108,15 @@ def load_sample(run_dir: str | Path, dataset_dir: str | Path, env: str, method: 
     model = load_model(run_dir)
     states = encode_rows(model.encoder, dataset, rows)
     images = np.asarray(dataset.observations[rows])
-    shown = images[np.linspace(0, len(images) - 1, min(RECONSTRUCTIONS, len(images))).astype(int)] \
-        if len(images) else images
+    shown = rows[np.linspace(0, len(rows) - 1, min(RECONSTRUCTIONS, len(rows))).astype(int)] if len(rows) else rows
+    # the decoders see (and remake) the encoder's input, a stack of k frames: the pictures show the newest
+    inputs = RowFrames(dataset, shown, int(getattr(model.encoder, "frame_stack", 1) or 1))[:]
+    channels = images.shape[-1]
+    reconstructions = {name: (target[..., -channels:], output[..., -channels:]) if target.ndim == 4 else (target, output)
+                       for name, (target, output) in reconstruct(model, inputs).items()}
     return RunSample(env, method, seed, run_dir, images, np.asarray(dataset.states[rows], dtype=np.float64),
                      dataset.state_names, np.asarray(states, dtype=np.float64), dataset.episode_ids[rows],
-                     reconstruct(model, shown))
+                     reconstructions)
 
 
 def best_dimensions(states: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

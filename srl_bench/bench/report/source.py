@@ -5,7 +5,8 @@ Two ways in. At the end of a benchmark the runner hands over its config, cells a
 (:func:`from_benchmark`). ``srl-bench leaderboard DIR`` finds them again (:func:`from_directory`):
 DIR is a leaderboard folder (its ``timing.json`` names the work directory and the command; the
 benchmark config comes from its ``leaderboard.json``, else from the YAML the command names), or a
-work directory itself (every finished cell record under ``WORK/cells/`` is read, the environments
+work directory itself (the whole benchmark its runs noted in ``WORK/benchmark.json``, every part run
+so far and what is left; else every finished cell record under ``WORK/cells/``, the environments
 named from their datasets' ``meta.json``).
 """
 
@@ -59,6 +60,38 @@ def compute_time(cells: list[Cell], records: dict[str, dict[str, Any] | None]) -
             per_stage[cell.stage] += float(record.get("seconds", 0.0))
     stages = ", ".join(f"{stage} {per_stage[stage] / 60:.1f}" for stage in STAGES if stage in per_stage)
     return f"{sum(per_stage.values()) / 60:.1f} min of compute over {len(cells)} cells: {stages} min"
+
+
+BENCHMARK_FILE = "benchmark.json"  # in a work directory: the whole benchmark its cells belong to
+
+
+def remember_benchmark(work: Path, config_path: Path, config: BenchmarkConfig) -> None:
+    """Note in ``work`` which benchmark its cells belong to (the whole one, whatever part of it a run
+    computes), so ``srl-bench leaderboard WORK`` can show every part run so far and what is left."""
+    work.mkdir(parents=True, exist_ok=True)
+    note = {"config": str(Path(config_path).resolve()), "benchmark": config.model_dump(mode="json")}
+    tmp = work / f".{BENCHMARK_FILE}.tmp"
+    tmp.write_text(json.dumps(note, indent=2) + "\n")
+    tmp.replace(work / BENCHMARK_FILE)
+
+
+def _config_of_work(work: Path) -> BenchmarkConfig | None:
+    """The benchmark :func:`remember_benchmark` noted in ``work``: its YAML when it still loads, else
+    the saved copy (None when neither can be read)."""
+    from srl_bench.bench.config import load_benchmark
+    from srl_bench.config import validate
+
+    note = _read_json(work / BENCHMARK_FILE)
+    if not isinstance(note, dict):
+        return None
+    try:
+        return load_benchmark(note["config"])
+    except Exception:  # noqa: BLE001 - an edited or moved config: fall back to the saved copy
+        pass
+    try:
+        return validate(BenchmarkConfig, note["benchmark"], str(work / BENCHMARK_FILE))
+    except Exception:  # noqa: BLE001 - a config of another srl-bench version: read the records alone
+        return None
 
 
 def _read_json(path: Path) -> Any:
@@ -161,13 +194,23 @@ def from_directory(path: str | Path) -> Source:
                             compute_time(cells, records), None, env_ids)
         return source
     if (path / RECORDS).is_dir():
+        command = f"srl-bench leaderboard {shlex.quote(str(path))}"
+        config = _config_of_work(path)
+        if config is not None:  # the whole benchmark: every part run so far, and what is left marked
+            try:
+                cells = plan(config)
+            except Exception:  # noqa: BLE001 - e.g. an encoder factory that no longer imports
+                config = None
+        if config is not None:
+            records = {cell.key: read_record(path, cell) for cell in cells}
+            source = from_benchmark(config, cells, records, path, command, compute_time(cells, records))
+            if source.done("metrics") or source.done("rl"):
+                return source
         cells, records, env_ids = _scan(path)
         if not cells:
             raise SrlBenchError(f"{path / RECORDS} holds no cell records; run the benchmark first "
                                 "(`srl-bench benchmark CONFIG`)")
-        name = path.name
-        return Source(name, path, cells, records, f"srl-bench leaderboard {shlex.quote(str(path))}",
-                      compute_time(cells, records), None, env_ids)
+        return Source(path.name, path, cells, records, command, compute_time(cells, records), None, env_ids)
     raise SrlBenchError(f"{path} is neither a leaderboard folder (no timing.json) nor a benchmark work directory "
                         f"(no {RECORDS}/); give the folder `srl-bench benchmark` wrote, or its work directory")
 
