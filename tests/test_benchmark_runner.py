@@ -247,7 +247,9 @@ def test_method_selects_rows_and_keeps_the_references(tmp_path: Path, capsys) ->
     # the work directory's leaderboard is the whole benchmark's: what this part did, and what is left
     assert main(["leaderboard", str(tmp_path / "work")]) == 0
     done = len(records(tmp_path / "work"))
-    assert f"**Incomplete**: {done} of {len(whole)} cells done" in capsys.readouterr().out
+    shown = capsys.readouterr().out
+    assert f"**Incomplete**: {done} of {len(whole)} cells done" in shown
+    assert f"`srl-bench benchmark {config}` finishes it" in shown
     assert main(["benchmark", str(config), "--method", "autoencodr", "--dry-run"]) == 2
     assert "did you mean 'autoencoder'" in capsys.readouterr().err
 

@@ -218,7 +218,7 @@ def run_benchmark(config_path: str | Path, out_dir: str | Path | None = None, wo
         write_leaderboard(config, status.cells, status.records, work, out, command=command,
                           timing=compute_time(status.cells, status.records))
 
-    remember_benchmark(work, path, whole)
+    remember_benchmark(work, path, whole, str(config_path))
     started = time.perf_counter()
     try:
         execute(status, work, backend, jobs, address, config.threads, progress)

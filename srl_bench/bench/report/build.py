@@ -85,8 +85,9 @@ class Report:
         per_stage = Counter(c.stage for c in missing)
         return [f"**Incomplete**: {len(self.source.cells) - len(missing)} of {len(self.source.cells)} cells done "
                 f"({', '.join(f'{n} {stage}' for stage, n in per_stage.items())} not done); a row whose `seeds` "
-                "is below the benchmark's count is partial, and rows not begun are absent. Run the same command "
-                "again to finish it.", ""]
+                "is below the benchmark's count is partial, and rows not begun are absent. "
+                + (f"`{self.source.resume}` finishes it." if self.source.resume else
+                   "Run the same command again to finish it."), ""]
 
     def _made(self) -> list[str]:
         if self.source.config is not None:

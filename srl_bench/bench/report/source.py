@@ -38,6 +38,7 @@ class Source:
     timing: str
     config: BenchmarkConfig | None = None
     env_ids: dict[str, str] = field(default_factory=dict)  # slug -> env id
+    resume: str = ""  # the command that finishes the benchmark (default: ``command``)
 
     def done(self, stage: str) -> list[Cell]:
         """The finished cells of one stage."""
@@ -65,11 +66,12 @@ def compute_time(cells: list[Cell], records: dict[str, dict[str, Any] | None]) -
 BENCHMARK_FILE = "benchmark.json"  # in a work directory: the whole benchmark its cells belong to
 
 
-def remember_benchmark(work: Path, config_path: Path, config: BenchmarkConfig) -> None:
+def remember_benchmark(work: Path, config_path: Path, config: BenchmarkConfig, named: str) -> None:
     """Note in ``work`` which benchmark its cells belong to (the whole one, whatever part of it a run
-    computes), so ``srl-bench leaderboard WORK`` can show every part run so far and what is left."""
+    computes; ``named``: as the command named it), so ``srl-bench leaderboard WORK`` can show every
+    part run so far and what is left."""
     work.mkdir(parents=True, exist_ok=True)
-    note = {"config": str(Path(config_path).resolve()), "benchmark": config.model_dump(mode="json")}
+    note = {"config": str(Path(config_path).resolve()), "named": named, "benchmark": config.model_dump(mode="json")}
     tmp = work / f".{BENCHMARK_FILE}.tmp"
     tmp.write_text(json.dumps(note, indent=2) + "\n")
     tmp.replace(work / BENCHMARK_FILE)
@@ -196,6 +198,8 @@ def from_directory(path: str | Path) -> Source:
     if (path / RECORDS).is_dir():
         command = f"srl-bench leaderboard {shlex.quote(str(path))}"
         config = _config_of_work(path)
+        note = _read_json(path / BENCHMARK_FILE)
+        resume = f"srl-bench benchmark {shlex.quote(str(note.get('named') or note['config']))}" if config else ""
         if config is not None:  # the whole benchmark: every part run so far, and what is left marked
             try:
                 cells = plan(config)
@@ -204,6 +208,7 @@ def from_directory(path: str | Path) -> Source:
         if config is not None:
             records = {cell.key: read_record(path, cell) for cell in cells}
             source = from_benchmark(config, cells, records, path, command, compute_time(cells, records))
+            source.resume = resume
             if source.done("metrics") or source.done("rl"):
                 return source
         cells, records, env_ids = _scan(path)
