@@ -185,6 +185,10 @@ def test_json_is_strict_and_complete(synthetic: tuple[Path, Path]) -> None:
 
 
 def test_latex_tables(synthetic: tuple[Path, Path]) -> None:
+    from srl_bench.bench.leaderboard import METRICS
+    from srl_bench.bench.report import latex
+
+    assert set(METRICS) <= set(latex.TITLES)  # a metric without a title broke the MiniPacman table
     _, out = synthetic
     tex = (out / "leaderboard.tex").read_text()
     assert tex.count("\\begin{table}") == 3  # two environments and one across them

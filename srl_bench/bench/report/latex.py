@@ -18,7 +18,8 @@ from srl_bench.bench.leaderboard import METRICS, best_rows, rank_metrics, rank_t
 from srl_bench.bench.report.aggregate import BASELINE, SCORES, STATISTIC_TITLES
 
 TITLES = {"knn_mse_ratio": "KNN-MSE ratio", "knn_mse": "KNN-MSE", "gtc_mean": "GTC",
-          "probe_linear_r2": "Linear probe $R^2$", "probe_mlp_r2": "MLP probe $R^2$", "state_std": "State std",
+          "probe_linear_r2": "Linear probe $R^2$", "probe_mlp_r2": "MLP probe $R^2$",
+          "probe_linear_acc": "Linear probe acc.", "probe_linear_f1": "Linear probe $F_1$", "state_std": "State std",
           "rl_score": "RL norm.\\ score"}
 SCORE_TITLES = {"rl_score": "RL norm.\\ score", "probe_linear_r2": "Linear probe $R^2$",
                 "probe_mlp_r2": "MLP probe $R^2$"}
