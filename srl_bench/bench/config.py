@@ -24,6 +24,7 @@ from srl_bench.data import SPLIT_SEED, TEST_FRACTION
 from srl_bench.errors import SrlBenchError
 
 REFERENCES = ("ground_truth", "random_policy", "raw_pixels")
+NORMALISING = REFERENCES[:2]  # the two ends of every normalised score: both must run wherever RL does
 
 
 class EnvEntry(ConfigModel):
@@ -133,7 +134,7 @@ class RLSettings(ConfigModel):
 
     @model_validator(mode="after")
     def _normalised_needs_both_references(self) -> "RLSettings":
-        if not {"ground_truth", "random_policy"} <= set(self.references):
+        if not set(NORMALISING) <= set(self.references):
             raise ValueError("rl.references must include ground_truth and random_policy (the normalised score "
                              "is (R − R_random_policy) / (R_ground_truth − R_random_policy))")
         return self
@@ -263,7 +264,7 @@ def select_part(config: BenchmarkConfig, envs: list[str] = (), rows: list[str] =
         update["encoders"] = [e for e in config.encoders if e.name in rows]
         if rl is not None:
             update["rl"] = rl.model_copy(update={
-                "references": [r for r in references if r in rows or r in ("ground_truth", "random_policy")],
+                "references": [r for r in references if r in rows or r in NORMALISING],
                 "methods": None if rl.methods is None else [m for m in rl.methods if m in rows]})
     selected = config.model_copy(update=update)
     selected._config_dir = config.config_dir

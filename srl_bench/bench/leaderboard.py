@@ -21,7 +21,7 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
-from srl_bench.bench.config import REFERENCES, BenchmarkConfig
+from srl_bench.bench.config import NORMALISING, REFERENCES, BenchmarkConfig
 from srl_bench.stats import mean_ci
 
 # metric -> (higher is better, shown in the markdown table)
@@ -47,7 +47,7 @@ def normalised_scores(rl_runs: pd.DataFrame) -> pd.Series:
     out = pd.Series(np.nan, index=rl_runs.index, dtype=float)
     for env, group in rl_runs.groupby("env", sort=False):
         by_name = group.groupby("representation")["score"].mean()
-        if not {"ground_truth", "random_policy"} <= set(by_name.index):
+        if not set(NORMALISING) <= set(by_name.index):
             continue
         span = by_name["ground_truth"] - by_name["random_policy"]
         if abs(span) > 1e-12:

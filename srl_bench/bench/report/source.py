@@ -77,23 +77,40 @@ def remember_benchmark(work: Path, config_path: Path, config: BenchmarkConfig, n
     tmp.replace(work / BENCHMARK_FILE)
 
 
-def _config_of_work(work: Path) -> BenchmarkConfig | None:
-    """The benchmark :func:`remember_benchmark` noted in ``work``: its YAML when it still loads, else
-    the saved copy (None when neither can be read)."""
+def _config_of_work(work: Path) -> tuple[BenchmarkConfig | None, str]:
+    """The benchmark :func:`remember_benchmark` noted in ``work`` (its YAML when it still loads, else the
+    saved copy; None when neither can be read) and the command that finishes it."""
     from srl_bench.bench.config import load_benchmark
     from srl_bench.config import validate
 
     note = _read_json(work / BENCHMARK_FILE)
-    if not isinstance(note, dict):
-        return None
+    if not isinstance(note, dict) or not isinstance(note.get("config"), str):
+        return None, ""
+    resume = f"srl-bench benchmark {shlex.quote(str(note.get('named') or note['config']))}"
     try:
-        return load_benchmark(note["config"])
+        return load_benchmark(note["config"]), resume
     except Exception:  # noqa: BLE001 - an edited or moved config: fall back to the saved copy
         pass
     try:
-        return validate(BenchmarkConfig, note["benchmark"], str(work / BENCHMARK_FILE))
+        return validate(BenchmarkConfig, note["benchmark"], str(work / BENCHMARK_FILE)), resume
     except Exception:  # noqa: BLE001 - a config of another srl-bench version: read the records alone
+        return None, ""
+
+
+def _planned(config: BenchmarkConfig | None, work: Path, command: str, timing: str | None) -> Source | None:
+    """The source of ``config``'s cells in ``work`` (``timing``: None to sum it from the records); None
+    when there is no config, it cannot be planned, or none of its metrics or RL cells is done there
+    (the config no longer fits the records)."""
+    if config is None:
         return None
+    try:
+        cells = plan(config)
+    except Exception:  # noqa: BLE001 - e.g. an encoder factory that no longer imports
+        return None
+    records = {cell.key: read_record(work, cell) for cell in cells}
+    source = from_benchmark(config, cells, records, work, command,
+                            compute_time(cells, records) if timing is None else timing)
+    return source if source.done("metrics") or source.done("rl") else None
 
 
 def _read_json(path: Path) -> Any:
@@ -177,18 +194,8 @@ def from_directory(path: str | Path) -> Source:
                                 f"({work / RECORDS} is missing; a relative path is read from the current directory, "
                                 "so run this where the benchmark ran, or give the work directory itself)")
         command = str(timing.get("command", ""))
-        config = _config_of_folder(path, command)
-        if config is not None:
-            try:
-                cells = plan(config)
-            except Exception:  # noqa: BLE001 - e.g. an encoder factory that no longer imports
-                config = None
-        if config is not None:
-            records = {cell.key: read_record(work, cell) for cell in cells}
-            source = from_benchmark(config, cells, records, work, command, str(timing.get("timing", "")))
-            if not source.done("metrics") and not source.done("rl"):  # the config no longer fits the records
-                config = None
-        if config is None:
+        source = _planned(_config_of_folder(path, command), work, command, str(timing.get("timing", "")))
+        if source is None:
             cells, records, env_ids = _scan(work)
             saved = _read_json(path / "leaderboard.json")
             name = saved["name"] if isinstance(saved, dict) and isinstance(saved.get("name"), str) else work.name
@@ -197,20 +204,11 @@ def from_directory(path: str | Path) -> Source:
         return source
     if (path / RECORDS).is_dir():
         command = f"srl-bench leaderboard {shlex.quote(str(path))}"
-        config = _config_of_work(path)
-        note = _read_json(path / BENCHMARK_FILE)
-        resume = f"srl-bench benchmark {shlex.quote(str(note.get('named') or note['config']))}" if config else ""
-        if config is not None:  # the whole benchmark: every part run so far, and what is left marked
-            try:
-                cells = plan(config)
-            except Exception:  # noqa: BLE001 - e.g. an encoder factory that no longer imports
-                config = None
-        if config is not None:
-            records = {cell.key: read_record(path, cell) for cell in cells}
-            source = from_benchmark(config, cells, records, path, command, compute_time(cells, records))
+        config, resume = _config_of_work(path)
+        source = _planned(config, path, command, None)  # the whole benchmark: every part run so far
+        if source is not None:
             source.resume = resume
-            if source.done("metrics") or source.done("rl"):
-                return source
+            return source
         cells, records, env_ids = _scan(path)
         if not cells:
             raise SrlBenchError(f"{path / RECORDS} holds no cell records; run the benchmark first "
