@@ -224,6 +224,29 @@ def test_env_selects_part_of_a_benchmark_with_the_same_cells(tmp_path: Path, cap
     assert "did you mean 'Pendulum-v0'" in capsys.readouterr().err
 
 
+def test_evaluation_episodes_per_env(tmp_path: Path, capsys) -> None:
+    """``rl.n_eval`` as env id -> count: each env's RL cells get their own; a single count is the same
+    for every env and keeps the fingerprints a per-env mapping of the same counts has."""
+    from srl_bench.bench.cells import plan
+    from srl_bench.bench.config import load_benchmark, select_part
+
+    two_envs = "  - {id: srl/Pendulum-v0, episodes: 2, max_steps: 10, image_size: 16}\nrl:"
+    single = write_config(tmp_path, **{"\nrl:": "\n" + two_envs})
+    mapped = write_config(tmp_path, "mapped.yaml", **{"\nrl:": "\n" + two_envs,
+                                                     "n_eval: 2": "n_eval: {srl/CartPole-v0: 2, srl/Pendulum-v0: 7}"})
+    before = {cell.key: cell for cell in plan(load_benchmark(single))}
+    after = {cell.key: cell for cell in plan(load_benchmark(mapped))}
+    assert {cell.spec["n_eval"] for key, cell in after.items() if key.startswith("rl/Pendulum-v0/")} == {7}
+    for key, cell in after.items():
+        assert (cell.fingerprint == before[key].fingerprint) == ("Pendulum-v0" not in key or not key.startswith("rl/"))
+    part = select_part(load_benchmark(mapped), ["Pendulum-v0"])
+    assert part.rl.n_eval == {"srl/Pendulum-v0": 7}
+    assert all(after[cell.key].fingerprint == cell.fingerprint for cell in plan(part))
+    typo = write_config(tmp_path, "typo.yaml", **{"n_eval: 2": "n_eval: {srl/CartPol-v0: 2}"})
+    assert main(["benchmark", str(typo), "--dry-run"]) == 2
+    assert "rl.n_eval names srl/CartPol-v0, which the benchmark does not list" in capsys.readouterr().err
+
+
 def test_method_selects_rows_and_keeps_the_references(tmp_path: Path, capsys) -> None:
     from srl_bench.bench.cells import plan
     from srl_bench.bench.config import load_benchmark, select_part

@@ -143,7 +143,7 @@ def plan(config: BenchmarkConfig) -> list[Cell]:
         rl = config.rl
         for env in config.rl_envs():
             algo = rl.algo_for(env.id)
-            common = {"env_id": env.id, "algo": algo, "timesteps": rl.timesteps.get(env.id), "n_eval": rl.n_eval,
+            common = {"env_id": env.id, "algo": algo, "timesteps": rl.timesteps.get(env.id), "n_eval": rl.n_eval_for(env.id),
                       "eval_freq": rl.eval_freq, "hyperparams": rl.set, "device": config.device,
                       "env_kwargs": env.env_kwargs, "image_size": env.image_size}
             for seed in config.rl_seeds:

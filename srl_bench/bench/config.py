@@ -128,7 +128,8 @@ class RLSettings(ConfigModel):
     methods: list[str] | None = None  # default: every method and encoder of the benchmark
     references: list[Literal["ground_truth", "random_policy", "raw_pixels"]] = Field(default_factory=lambda: list(REFERENCES))
     seeds: list[NonNegativeInt] | None = None  # default: the benchmark's seeds
-    n_eval: PositiveInt | None = None  # deterministic episodes per evaluation (default: the RL config's)
+    # deterministic episodes per evaluation: one count for every env, or env id -> count (default: the RL config's)
+    n_eval: PositiveInt | dict[str, PositiveInt] | None = None
     eval_freq: PositiveInt | None = None  # env steps between evaluations (default: a tenth of the budget)
     set: dict[str, Any] = Field(default_factory=dict)  # hyper-parameter overrides for every agent
 
@@ -142,6 +143,10 @@ class RLSettings(ConfigModel):
     def algo_for(self, env_id: str) -> str:
         """The algorithm that trains agents on ``env_id``."""
         return self.algos.get(env_id, self.algo)
+
+    def n_eval_for(self, env_id: str) -> int | None:
+        """The episodes per evaluation on ``env_id`` (None: the RL config's)."""
+        return self.n_eval.get(env_id) if isinstance(self.n_eval, dict) else self.n_eval
 
 
 class BenchmarkConfig(ConfigModel):
@@ -206,7 +211,9 @@ class BenchmarkConfig(ConfigModel):
         for key, listed, known in (("rl.envs", self.rl.envs, [e.id for e in self.envs]),
                                    ("rl.methods", self.rl.methods, rows),
                                    ("rl.algos", list(self.rl.algos), [e.id for e in self.envs]),
-                                   ("rl.timesteps", list(self.rl.timesteps), [e.id for e in self.envs])):
+                                   ("rl.timesteps", list(self.rl.timesteps), [e.id for e in self.envs]),
+                                   ("rl.n_eval", list(self.rl.n_eval) if isinstance(self.rl.n_eval, dict) else [],
+                                    [e.id for e in self.envs])):
             unknown = sorted(set(listed or []) - set(known))
             if unknown:
                 raise ValueError(f"{key} names {', '.join(unknown)}, which the benchmark does not list "
@@ -254,7 +261,9 @@ def select_part(config: BenchmarkConfig, envs: list[str] = (), rows: list[str] =
             update["rl"] = rl.model_copy(update={
                 "envs": None if rl.envs is None else [e for e in rl.envs if e in chosen],
                 "algos": {e: a for e, a in rl.algos.items() if e in chosen},
-                "timesteps": {e: t for e, t in rl.timesteps.items() if e in chosen}})
+                "timesteps": {e: t for e, t in rl.timesteps.items() if e in chosen},
+                "n_eval": ({e: n for e, n in rl.n_eval.items() if e in chosen} if isinstance(rl.n_eval, dict)
+                           else rl.n_eval)})
     if rows:
         rl = update.get("rl", config.rl)
         references = list(rl.references) if rl is not None else []
