@@ -115,6 +115,39 @@ def test_normalised_score_against_references(tmp_path: Path) -> None:
     assert other["normalized_score"] is None and other["normalized_reference"] == {"missing": ["ground_truth"]}
 
 
+class _FixedLength(gym.Env):
+    """Reward 1 a step; every episode lasts ``length`` steps (so its return is its length)."""
+
+    observation_space = gym.spaces.Box(-1.0, 1.0, (1,))
+    action_space = gym.spaces.Discrete(2)
+
+    def __init__(self, length: int) -> None:
+        self.length, self.t = length, 0
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t = 0
+        return np.zeros(1, np.float32), {}
+
+    def step(self, action):
+        self.t += 1
+        return np.zeros(1, np.float32), 1.0, self.t >= self.length, False, {}
+
+
+def test_random_policy_episodes_are_counted_per_env_not_by_who_ends_first() -> None:
+    """One env's episodes last 1 step, the other's 5: of 4 episodes, each env plays 2 (as SB3's
+    evaluate_policy counts them), so the mean is 3. The first four to end would all be 1 step long."""
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    from srl_bench.rl.protocol import play_random
+
+    venv = DummyVecEnv([lambda: _FixedLength(1), lambda: _FixedLength(5)])
+    returns, lengths = play_random(venv, 4)
+    assert sorted(returns) == [1.0, 1.0, 5.0, 5.0] and sorted(lengths) == [1, 1, 5, 5]
+    returns, _ = play_random(venv, 3)  # (3 + i) // 2: env 0 plays 1, env 1 plays 2
+    assert sorted(returns) == [1.0, 5.0, 5.0]
+
+
 def test_normalised_score_formula_and_its_undefined_cases() -> None:
     assert normalized_score(5.0, 10.0, 0.0) == 0.5 and normalized_score(0.0, 10.0, 0.0) == 0.0
     assert normalized_score(-5.0, 10.0, 0.0) == -0.5 and np.isnan(normalized_score(1.0, 2.0, 2.0))

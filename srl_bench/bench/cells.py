@@ -37,6 +37,9 @@ from srl_bench.config import merge
 from srl_bench.errors import SrlBenchError
 
 STAGES = ("dataset", "train", "metrics", "rl")
+# 2: the random policy's evaluation episodes are counted per env (srl_bench.rl.protocol.play_random); 1 took
+# the first to end, which favoured short episodes. In its cells' specs, so results of the old count are redone.
+RANDOM_POLICY_PROTOCOL = 2
 RECORDS = "cells"
 
 
@@ -149,8 +152,10 @@ def plan(config: BenchmarkConfig) -> list[Cell]:
             for seed in config.rl_seeds:
                 for reference in rl.references:
                     where = f"{env.slug}/{reference}/seed{seed}"
-                    add(Cell(f"rl/{where}", "rl", {**common, "representation": reference, "seed": seed},
-                             out=f"rl/{where}"))
+                    spec = {**common, "representation": reference, "seed": seed}
+                    if reference == "random_policy":
+                        spec["protocol"] = RANDOM_POLICY_PROTOCOL
+                    add(Cell(f"rl/{where}", "rl", spec, out=f"rl/{where}"))
                 for method in config.rl_methods():
                     # the agent's seed s uses the encoder trained with seed s (cycling when RL has more seeds)
                     train_seed = config.seeds[config.rl_seeds.index(seed) % len(config.seeds)]

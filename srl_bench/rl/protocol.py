@@ -22,6 +22,7 @@ from srl_bench.rl.config import RunnerConfig
 EVAL_SEED_OFFSET = 10_000  # evaluation envs are seeded apart from the training envs of the same seed
 MAX_EVAL_ENVS = 10
 SCORE = "mean return of the last evaluation"
+EPISODES = "n_eval split evenly over the evaluation envs"  # for the agent (evaluate_policy) and the random policy
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class EvaluationProtocol:
 
     def describe(self) -> dict[str, Any]:
         """The protocol as written in ``rl.json``'s ``evaluation``."""
-        return {"eval_freq": self.eval_freq, "n_eval": self.n_eval, "deterministic": True,
+        return {"eval_freq": self.eval_freq, "n_eval": self.n_eval, "deterministic": True, "episodes": EPISODES,
                 "seed_offset": EVAL_SEED_OFFSET, "score": SCORE}
 
 
@@ -150,20 +151,26 @@ def random_policy_curve(eval_env: VecEnv, seed: int, protocol: EvaluationProtoco
 
 
 def play_random(venv: VecEnv, n_episodes: int) -> tuple[list[float], list[int]]:
-    """Returns and lengths of ``n_episodes`` episodes of uniform-random actions on ``venv``."""
+    """Returns and lengths of ``n_episodes`` episodes of uniform-random actions on ``venv``, counted per
+    env as SB3's ``evaluate_policy`` counts them: env i plays ``(n_episodes + i) // num_envs`` episodes.
+    Taking the first episodes to end instead would over-sample short episodes (on most tasks, the
+    worst ones) and flatter every normalised score."""
     venv.reset()
+    targets = np.array([(n_episodes + i) // venv.num_envs for i in range(venv.num_envs)])
+    counts = np.zeros(venv.num_envs, dtype=int)
     returns: list[float] = []
     lengths: list[int] = []
     running = np.zeros(venv.num_envs)
     steps = np.zeros(venv.num_envs, dtype=int)
-    while len(returns) < n_episodes:
+    while (counts < targets).any():
         actions = np.stack([venv.action_space.sample() for _ in range(venv.num_envs)])
         _, rewards, dones, _ = venv.step(actions)
         running += rewards
         steps += 1
         for i in np.flatnonzero(dones):
-            if len(returns) < n_episodes:
+            if counts[i] < targets[i]:
                 returns.append(float(running[i]))
                 lengths.append(int(steps[i]))
+                counts[i] += 1
             running[i], steps[i] = 0.0, 0
     return returns, lengths
