@@ -56,6 +56,34 @@ def test_rank_is_the_mean_rank_over_the_metrics_every_method_has() -> None:
     assert "| **1.000** |" not in markdown  # state_std has no better direction: never bold
 
 
+def test_rl_score_ranks_nothing_where_the_references_are_not_separated() -> None:
+    """Where ground_truth's and random_policy's intervals overlap, the RL score would rank noise: it is
+    left out of the rank, never bold, and the table says why; where they are apart, it ranks."""
+    from srl_bench.bench.leaderboard import references_separated
+
+    runs = pd.DataFrame([{"env": "e", "method": m, "seed": s, "knn_mse_ratio": v, "gtc_mean": 1 - v,
+                          "probe_linear_r2": 1 - v} for m, v in [("a", 0.2), ("b", 0.8)] for s in range(3)])
+
+    def table(ground_truth: list[float], random_policy: list[float]) -> pd.DataFrame:
+        scores = {"a": [0.0, 0.1, 0.2], "b": [0.9, 1.0, 1.1], "ground_truth": ground_truth, "random_policy": random_policy}
+        rl_runs = pd.DataFrame([{"env": "e", "representation": m, "seed": s, "normalised_score": v}
+                                for m, values in scores.items() for s, v in enumerate(values)])
+        return leaderboard(runs, rl_runs)
+
+    apart = table([0.9, 1.0, 1.1], [-0.1, 0.0, 0.1])
+    assert references_separated(apart) is True
+    # a is first on the 3 metrics, b on RL: a (1, 1, 1, 2) -> 1.25, b (2, 2, 2, 1) -> 1.75
+    assert apart.set_index("method").loc[["a", "b"], "mean_rank"].tolist() == [1.25, 1.75]
+    assert "ranks nothing" not in leaderboard_markdown(apart)
+    overlapping = table([-0.5, 1.0, 2.5], [-1.5, 0.0, 1.5])
+    assert references_separated(overlapping) is False
+    assert overlapping.set_index("method").loc[["a", "b"], "mean_rank"].tolist() == [1.0, 2.0]  # metrics alone
+    markdown = leaderboard_markdown(overlapping)
+    assert "Rank: mean rank over knn_mse_ratio, gtc_mean, probe_linear_r2;" in markdown
+    assert "**The RL scores here rank nothing**" in markdown and "**1.000** [0.900" not in markdown
+    assert references_separated(table([1.0], [0.0])) is None  # one seed each: no interval to tell by
+
+
 @pytest.mark.parametrize("text, message", [
     ("name: x\nmethods: [random]\nenvs: []\n", "key 'envs': list should have at least 1 item"),
     ("name: x\nmethods: [nope]\nenvs: [{id: srl/CartPole-v0, episodes: 2}]\n", "unknown method 'nope'"),

@@ -35,6 +35,10 @@ LEADERBOARD_METRICS = tuple(METRICS)
 RANKED = ("knn_mse_ratio", "gtc_mean", "probe_linear_r2", "probe_mlp_r2", "probe_linear_f1", "rl_score")
 SORT_BY = "probe_linear_r2"  # breaks ties of the rank
 TITLES = {"rl_score": "RL normalised score", "state_std": "state std"}
+# said under an env's table when its references are not separated (headline, rest)
+UNSEPARATED = ("The RL scores here rank nothing", ": the 95% intervals of ground_truth and random_policy overlap, so "
+               "this budget does not tell the agent on the true state from the random policy; the RL score is left "
+               "out of the rank and not marked best.")
 
 # the shared rliable wrapper (srl_bench.stats), under the name srl_bench.bench has always exported
 bootstrap_ci = mean_ci
@@ -129,13 +133,30 @@ def leaderboard(runs: pd.DataFrame, rl_runs: pd.DataFrame | None = None,
     return table.drop(columns=["_order", "_rank"]).reset_index(drop=True)
 
 
+def references_separated(group: pd.DataFrame) -> bool | None:
+    """Whether one env's RL budget tells the agent on the true state from the random policy: the 95%
+    intervals of ``ground_truth``'s and ``random_policy``'s normalised scores do not overlap. None when
+    it cannot be told (a reference missing, or with fewer than 2 seeds: no interval)."""
+    if "rl_score_ci_low" not in group:
+        return None
+    ends = {}
+    for name in NORMALISING:
+        row = group[group["reference"].astype(bool) & (group["method"] == name)]
+        if row.empty or row["rl_score_n"].iloc[0] < 2 or row[["rl_score_ci_low", "rl_score_ci_high"]].isna().any(axis=None):
+            return None
+        ends[name] = (float(row["rl_score_ci_low"].iloc[0]), float(row["rl_score_ci_high"].iloc[0]))
+    return ends["ground_truth"][0] > ends["random_policy"][1]
+
+
 def rank_metrics(group: pd.DataFrame) -> list[str]:
     """The metrics the methods (not the references) of one env's rows are ranked by: those of
-    :data:`RANKED` that every such method has a value of."""
+    :data:`RANKED` that every such method has a value of; not the RL score where the env's references
+    are not separated (:func:`references_separated`), since it then ranks noise."""
     methods = group[~group["reference"].astype(bool)]
     if methods.empty:
         return []
-    return [m for m in RANKED if f"{m}_n" in methods and bool((methods[f"{m}_n"] > 0).all())]
+    unranked = {"rl_score"} if references_separated(group) is False else set()
+    return [m for m in RANKED if m not in unranked and f"{m}_n" in methods and bool((methods[f"{m}_n"] > 0).all())]
 
 
 def add_ranks(table: pd.DataFrame) -> pd.DataFrame:
@@ -161,8 +182,11 @@ def add_ranks(table: pd.DataFrame) -> pd.DataFrame:
 def best_rows(group: pd.DataFrame, metric: str) -> set[Any]:
     """Index labels of the rows of one env's table holding the best mean of ``metric`` among the
     methods (references are never marked: the ground-truth agent would always win the RL score);
-    empty for ``state_std`` (no better direction) or when no method has the metric."""
+    empty for ``state_std`` (no better direction), when no method has the metric, and for the RL
+    score where the env's references are not separated."""
     if metric not in RANKED or f"{metric}_mean" not in group:
+        return set()
+    if metric == "rl_score" and references_separated(group) is False:
         return set()
     values = group.loc[~group["reference"].astype(bool), f"{metric}_mean"].dropna()
     if values.empty:
@@ -241,6 +265,8 @@ def leaderboard_markdown(table: pd.DataFrame, metrics: tuple[str, ...] | None = 
             ranked_by = rank_metrics(group)
             lines += ["", "Rank: mean rank over " + (", ".join(ranked_by) if ranked_by else "no metric (none that "
                                                       "every method has)") + "; **bold**: best mean per column."]
+        if references_separated(group) is False:
+            lines += ["", f"**{UNSEPARATED[0]}**{UNSEPARATED[1]}"]
         lines.append("")
     return "\n".join(lines)
 

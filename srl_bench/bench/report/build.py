@@ -29,7 +29,7 @@ import pandas as pd
 
 from srl_bench.bench.config import REFERENCES
 from srl_bench.bench.leaderboard import (METRICS, RANKED, TITLES, best_rows, collect, header, leaderboard,
-                                         leaderboard_markdown, rank_metrics, shown_metrics)
+                                         leaderboard_markdown, rank_metrics, references_separated, shown_metrics)
 from srl_bench.bench.report.aggregate import (BASELINE, SCORES, STATISTIC_TITLES, across_envs, best_of,
                                               improvement_over, interval_text, names_in_order, profiles)
 from srl_bench.bench.report.source import Source, collect_curves
@@ -234,7 +234,8 @@ class Report:
                     "epochs_mean": _num(row["epochs_mean"]), "epoch_cap_runs": int(row["epoch_cap_runs"]),
                     "diverged_runs": int(row["diverged_runs"]),
                 })
-            envs[env] = {"rank_by": rank_metrics(group), "rows": rows}
+            envs[env] = {"rank_by": rank_metrics(group), "rl_references_separated": references_separated(group),
+                         "rows": rows}
         payload = {
             "format": "srl-bench-leaderboard/1",
             "name": self.name,

@@ -19,8 +19,8 @@ from typing import Any
 import pandas as pd
 
 from srl_bench.bench.config import REFERENCES
-from srl_bench.bench.leaderboard import (TITLES, arrow, best_rows, epochs_text, rank_metrics, rank_text, seed_counts,
-                                         shown_metrics)
+from srl_bench.bench.leaderboard import (TITLES, UNSEPARATED, arrow, best_rows, epochs_text, rank_metrics, rank_text,
+                                         references_separated, seed_counts, shown_metrics)
 from srl_bench.bench.report.aggregate import BASELINE, SCORES, STATISTIC_TITLES
 
 CSS = """
@@ -237,6 +237,8 @@ def render_html(report: Any, folder: Path) -> str:
                                               "method has)")
                 + "; bold: the best mean per column (references aside); mean over seeds with its 95% "
                   "stratified-bootstrap interval. Click a column header to sort.</p>"]
+        if references_separated(group) is False:
+            body.append(f"<p><strong>{_esc(UNSEPARATED[0])}</strong>{_esc(UNSEPARATED[1])}</p>")
         curves = [p for p in env_plots if p.kind == "rl_curves"]
         if curves:
             body.append("<h3>Downstream RL</h3>" + "".join(_image(folder, p) for p in curves))

@@ -14,7 +14,8 @@ from typing import Any
 import pandas as pd
 
 from srl_bench.bench.config import REFERENCES
-from srl_bench.bench.leaderboard import METRICS, best_rows, rank_metrics, rank_text, seed_counts, shown_metrics
+from srl_bench.bench.leaderboard import (METRICS, UNSEPARATED, best_rows, rank_metrics, rank_text, references_separated,
+                                         seed_counts, shown_metrics)
 from srl_bench.bench.report.aggregate import BASELINE, SCORES, STATISTIC_TITLES
 
 TITLES = {"knn_mse_ratio": "KNN-MSE ratio", "knn_mse": "KNN-MSE", "gtc_mean": "GTC",
@@ -65,7 +66,8 @@ def env_table(name: str, env: str, group: pd.DataFrame) -> str:
         "\\begin{table}[t]", "  \\centering", "  \\small", "  \\setlength{\\tabcolsep}{4pt}",
         f"  \\caption{{{escape(name)} leaderboard on {escape(env)}: mean over seeds with its 95\\% stratified-bootstrap "
         "interval; best mean per column in bold; rank: mean rank over "
-        + (", ".join(TITLES[m] for m in ranked_by) if ranked_by else "no metric") + ".}",
+        + (", ".join(TITLES[m] for m in ranked_by) if ranked_by else "no metric") + "."
+        + (f" {escape(UNSEPARATED[0] + UNSEPARATED[1])}" if references_separated(group) is False else "") + "}",
         f"  \\label{{{_label(name, env)}}}",
         "  \\begin{tabular}{rl" + "c" * len(present) + "r}", "    \\toprule",
         "    Rank & Method & " + " & ".join(TITLES[m] + _arrow(m) for m in present) + " & Seeds \\\\", "    \\midrule",
