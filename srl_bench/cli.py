@@ -304,7 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     p.add_argument("--n-envs", type=int, default=None, help="parallel training envs (default: the config's)")
     p.add_argument("--eval-freq", type=int, default=None, help="env steps between evaluations (default: budget/10)")
-    p.add_argument("--n-eval", type=int, default=None, help="deterministic episodes per evaluation (default: the config's)")
+    p.add_argument("--n-eval", type=int, default=None, help="episodes per evaluation (default: the config's)")
     p.add_argument("--normalize-state", default=None, choices=["off", "running", "fixed"],
                    help="standardise the state the agent sees: off, running statistics, or fixed after a "
                         "random-action warm-up (default: the config's)")

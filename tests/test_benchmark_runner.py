@@ -224,6 +224,25 @@ def test_env_selects_part_of_a_benchmark_with_the_same_cells(tmp_path: Path, cap
     assert "did you mean 'Pendulum-v0'" in capsys.readouterr().err
 
 
+def test_sampled_evaluation_is_in_the_fingerprints_of_that_env_only(tmp_path: Path) -> None:
+    """configs/rl/ppo.yaml evaluates MiniPacman agents on sampled actions (rl-zoo3's practice for
+    maze games, where greedy policies loop): its RL cells say so; cart-pole's specs are unchanged."""
+    from srl_bench.bench.cells import plan
+    from srl_bench.bench.config import load_benchmark
+    from srl_bench.rl.config import load_rl_config
+    from srl_bench.rl.protocol import EvaluationProtocol
+
+    protocol = EvaluationProtocol.from_config(load_rl_config("ppo", "srl/MiniPacman-v0").runner)
+    assert protocol.deterministic is False and protocol.describe()["deterministic"] is False
+    assert EvaluationProtocol.from_config(load_rl_config("ppo", "srl/CartPole-v0").runner).deterministic is True
+    pacman = "  - {id: srl/MiniPacman-v0, episodes: 2, max_steps: 10}\nrl:"
+    cells = plan(load_benchmark(write_config(tmp_path, **{"\nrl:": "\n" + pacman})))
+    rl_cells = {cell.key: cell.spec for cell in cells if cell.stage == "rl"}
+    assert {key for key, spec in rl_cells.items() if spec.get("deterministic_eval") is False} == {
+        key for key in rl_cells if key.startswith("rl/MiniPacman-v0/")} != set()
+    assert all("deterministic_eval" not in spec for key, spec in rl_cells.items() if "CartPole" in key)
+
+
 def test_evaluation_episodes_per_env(tmp_path: Path, capsys) -> None:
     """``rl.n_eval`` as env id -> count: each env's RL cells get their own; a single count is the same
     for every env and keeps the fingerprints a per-env mapping of the same counts has."""

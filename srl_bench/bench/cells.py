@@ -149,6 +149,8 @@ def plan(config: BenchmarkConfig) -> list[Cell]:
             common = {"env_id": env.id, "algo": algo, "timesteps": rl.timesteps.get(env.id), "n_eval": rl.n_eval_for(env.id),
                       "eval_freq": rl.eval_freq, "hyperparams": rl.set, "device": config.device,
                       "env_kwargs": env.env_kwargs, "image_size": env.image_size}
+            if _sampled_evaluation(algo, env.id, rl.set):
+                common["deterministic_eval"] = False
             for seed in config.rl_seeds:
                 for reference in rl.references:
                     where = f"{env.slug}/{reference}/seed{seed}"
@@ -279,6 +281,14 @@ def _metrics(cell: Cell, work: Path) -> dict[str, Any]:
         metrics = evaluate_run(work / s["run"], work / s["dataset"], **s["evaluate"])
     metrics.pop("dataset", None)
     return metrics
+
+
+def _sampled_evaluation(algo: str, env_id: str, overrides: dict[str, Any]) -> bool:
+    """Whether the RL config evaluates agents on ``env_id`` with sampled actions (``deterministic_eval:
+    false``). The RL cells' specs name it only then, so greedy evaluations keep their fingerprints."""
+    from srl_bench.rl.config import load_rl_config
+
+    return not load_rl_config(algo, env_id, overrides).runner.deterministic_eval
 
 
 def _rl(cell: Cell, work: Path) -> dict[str, Any]:

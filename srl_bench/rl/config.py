@@ -75,7 +75,10 @@ class RunnerConfig(ConfigModel):
     normalize_reward: bool = False  # VecNormalize's return-based reward scaling, while training only
     frame_stack: Count = 1  # stack the last k observations (learned states, true states or images)
     eval_freq: Count | None = None  # env steps between evaluations; None: a tenth of the budget
-    n_eval: Count = 10  # deterministic episodes per evaluation
+    n_eval: Count = 10  # episodes per evaluation
+    # evaluate the greedy action; false samples the policy's actions, as rl-zoo3 evaluates Atari and
+    # MiniGrid agents, whose greedy policies can loop forever
+    deterministic_eval: bool = True
     noise_type: Literal["normal", "ornstein-uhlenbeck"] | None = None  # action noise of off-policy continuous agents
     noise_std: NonNegativeFloat = 0.1
     policy: str | None = None  # None: MlpPolicy (CnnPolicy for raw_pixels)

@@ -1,7 +1,8 @@
 """The evaluation protocol (docs/metrics.md, "Downstream RL"): when an agent is evaluated, on what, and its score.
 
-``n_eval`` deterministic episodes on a separate evaluation VecEnv (``min(n_eval, 10)`` envs seeded
-from ``seed + 10000``), before training, every ``eval_freq`` env steps and once more at the end;
+``n_eval`` episodes (greedy actions unless the RL config says ``deterministic_eval: false``) on a
+separate evaluation VecEnv (``min(n_eval, 10)`` envs seeded from ``seed + 10000``), before
+training, every ``eval_freq`` env steps and once more at the end;
 each evaluation is one row of the learning curve, and a seed's score is the mean return of its last
 evaluation. The random policy is evaluated at the same points, on the same kind of env.
 """
@@ -31,13 +32,15 @@ class EvaluationProtocol:
 
     budget: int  # env steps of training per seed
     eval_freq: int  # env steps between evaluations
-    n_eval: int  # deterministic episodes per evaluation
+    n_eval: int  # episodes per evaluation
+    deterministic: bool = True  # greedy actions (False: sampled from the policy)
 
     @classmethod
     def from_config(cls, runner: RunnerConfig) -> EvaluationProtocol:
         """The config's budget and schedule; ``eval_freq`` defaults to a tenth of the budget."""
         every = runner.eval_freq if runner.eval_freq is not None else max(runner.n_timesteps // 10, 1)
-        return cls(budget=runner.n_timesteps, eval_freq=every, n_eval=runner.n_eval)
+        return cls(budget=runner.n_timesteps, eval_freq=every, n_eval=runner.n_eval,
+                   deterministic=runner.deterministic_eval)
 
     @property
     def n_eval_envs(self) -> int:
@@ -56,7 +59,7 @@ class EvaluationProtocol:
 
     def describe(self) -> dict[str, Any]:
         """The protocol as written in ``rl.json``'s ``evaluation``."""
-        return {"eval_freq": self.eval_freq, "n_eval": self.n_eval, "deterministic": True, "episodes": EPISODES,
+        return {"eval_freq": self.eval_freq, "n_eval": self.n_eval, "deterministic": self.deterministic, "episodes": EPISODES,
                 "seed_offset": EVAL_SEED_OFFSET, "score": SCORE}
 
 
@@ -117,7 +120,8 @@ class EvaluationCallback(BaseCallback):
     def _evaluate(self) -> None:
         sync_envs_normalization(self.training_env, self.eval_env)
         returns, lengths = evaluate_policy(self.model, self.eval_env, n_eval_episodes=self.protocol.n_eval,
-                                           deterministic=True, return_episode_rewards=True, warn=False)
+                                           deterministic=self.protocol.deterministic, return_episode_rewards=True,
+                                           warn=False)
         row = self.curve.record(self.run_seed, self.num_timesteps, returns, lengths)
         self.last_eval = self.num_timesteps
         self.logger.record("eval/mean_return", row["mean_return"])
