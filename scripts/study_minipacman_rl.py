@@ -35,9 +35,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from srl_bench.config import read_yaml_mapping  # noqa: E402
 from srl_bench.envs.minipacman import MiniPacmanEnv  # noqa: E402
 from srl_bench.rl.config import RUNNER_KEYS  # noqa: E402
+from srl_bench.rl.protocol import EVAL_SEED_OFFSET, MAX_EVAL_ENVS  # noqa: E402
 
 ENV_ID = "srl/MiniPacman-v0"
-EVAL_EPISODES, EVAL_ENVS, EVAL_SEED_OFFSET = 50, 10, 10_000
+EVAL_EPISODES, EVAL_ENVS = 50, MAX_EVAL_ENVS  # the leaderboard's evaluation envs, 5 episodes each
 
 
 class TrueState(gym.Wrapper):

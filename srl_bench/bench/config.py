@@ -128,7 +128,7 @@ class RLSettings(ConfigModel):
     methods: list[str] | None = None  # default: every method and encoder of the benchmark
     references: list[Literal["ground_truth", "random_policy", "raw_pixels"]] = Field(default_factory=lambda: list(REFERENCES))
     seeds: list[NonNegativeInt] | None = None  # default: the benchmark's seeds
-    # deterministic episodes per evaluation: one count for every env, or env id -> count (default: the RL config's)
+    # episodes per evaluation: one count for every env, or env id -> count (default: the RL config's)
     n_eval: PositiveInt | dict[str, PositiveInt] | None = None
     eval_freq: PositiveInt | None = None  # env steps between evaluations (default: a tenth of the budget)
     set: dict[str, Any] = Field(default_factory=dict)  # hyper-parameter overrides for every agent
