@@ -96,6 +96,56 @@ def test_a_changed_setting_redoes_only_what_depends_on_it(finished: Path, tmp_pa
     assert "4 computed, 15 reused" in err  # ae_wide: 2 seeds × (train + metrics)
 
 
+def test_an_edited_shipped_config_redoes_the_cells_it_changes(finished: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hyper-parameters of the shipped YAMLs are not in the fingerprints but checked against what
+    each output records: an edit redoes the cells it changes, and those that read them, nothing else."""
+    import shutil
+
+    import yaml
+
+    from srl_bench import config as config_module
+    from srl_bench.bench.config import load_benchmark
+    from srl_bench.bench.runner import survey
+    from srl_bench.methods import get_method
+
+    work = tmp_path / "work"
+    shutil.copytree(finished / "work", work)
+    config = load_benchmark(write_config(tmp_path))
+
+    def stale() -> set[str]:
+        status = survey(config, work, fresh=False)
+        return {cell.key for cell in status.cells} - status.reused
+
+    assert stale() == set()
+    rl_json = work / "rl" / "CartPole-v0" / "autoencoder" / "seed0" / "rl.json"
+    payload = json.loads(rl_json.read_text())
+    del payload["hyperparams"]["deterministic_eval"]  # as rl.json was written before the key existed
+    rl_json.write_text(json.dumps(payload))
+    assert stale() == set()  # it ran on the key's default, which the config still has
+    payload["hyperparams"]["deterministic_eval"] = False
+    rl_json.write_text(json.dumps(payload))
+    assert stale() == {"rl/CartPole-v0/autoencoder/seed0"}
+    shutil.copy(finished / "work" / "rl" / "CartPole-v0" / "autoencoder" / "seed0" / "rl.json", rl_json)
+
+    shipped = config_module.shipped_dir
+    table = yaml.safe_load((shipped("rl") / "ppo.yaml").read_text())
+    table["srl/CartPole-v0"]["gae_lambda"] = 0.9
+    (tmp_path / "configs" / "rl").mkdir(parents=True)
+    (tmp_path / "configs" / "rl" / "ppo.yaml").write_text(yaml.safe_dump(table))
+    with monkeypatch.context() as patch:
+        patch.setattr(config_module, "shipped_dir", lambda kind: tmp_path / "configs" / kind if kind == "rl" else shipped(kind))
+        assert stale() == {f"rl/CartPole-v0/{row}/seed{seed}" for row in ("ground_truth", "autoencoder") for seed in (0, 1)}
+        assert main(["leaderboard", str(work), "--out", str(tmp_path / "board")]) == 0
+        assert set(pd.read_csv(tmp_path / "board" / "rl_runs.csv")["representation"]) == {"random_policy"}
+
+    autoencoder = get_method("autoencoder")
+    monkeypatch.setattr(autoencoder, "recipe", {**autoencoder.recipe, "weight_decay": 1e-4})
+    assert stale() == {f"{stage}/CartPole-v0/{row}/seed{seed}" for stage in ("train", "metrics")
+                       for row in ("autoencoder", "ae_wide") for seed in (0, 1)} | {
+        f"rl/CartPole-v0/autoencoder/seed{seed}" for seed in (0, 1)}
+
+
 def test_dry_run_lists_the_cells_and_the_time_left(finished: Path, tmp_path: Path, capsys) -> None:
     import shutil
 

@@ -8,13 +8,20 @@ hash of everything that determines its result (its settings, srl-bench's version
 of the cells it reads; for a method or an encoder from outside srl-bench, the module it comes from and
 a hash of that module's source file), so a rerun redoes exactly the cells whose inputs changed.
 
+A training or RL cell also carries its ``settings``: the hyper-parameters it is made with, resolved
+from the shipped YAML (``srl_bench/configs/methods/<method>.yaml``, ``configs/rl/<algo>.yaml``) and the
+benchmark's overrides. They are outside the fingerprint and checked against what the cell's output
+records it was made with (the run's ``config.json``, the agent's ``rl.json``), so editing a shipped
+YAML redoes exactly the cells whose settings it changes, and the cells of every other env keep theirs.
+A cell counts as done only when the cells it reads do too.
+
 A cell also carries the benchmark's ``imports`` and the config's folder (``paths``), outside its
 fingerprint: the process that computes it imports them first, so methods and encoders defined there
 are known in every worker.
 
 A computed cell leaves its output (a dataset, a run directory, an RL result; each published
 atomically) and then a record, ``WORK/cells/<key>.json``, written atomically last: a cell is done
-when its record says ``done`` with the current fingerprint. A process killed at any moment therefore
+when its record says ``done`` with the current fingerprint (and its output records the current settings). A process killed at any moment therefore
 leaves either a finished cell or one that is computed again; the outputs' own publishers clean what
 a killed process left half-written.
 """
@@ -54,6 +61,7 @@ class Cell:
     deps: list[str] = field(default_factory=list)
     out: str = ""
     fingerprint: str = ""
+    settings: dict[str, Any] | None = None  # resolved hyper-parameters its output must record (not fingerprinted)
     imports: list[str] = field(default_factory=list)  # modules imported before computing (not fingerprinted)
     paths: list[str] = field(default_factory=list)  # folders searched for them (not fingerprinted)
 
@@ -69,6 +77,52 @@ def _hash(payload: Any) -> str:
 
 def _train_overrides(config: BenchmarkConfig, env: EnvEntry, method: MethodEntry) -> dict[str, Any]:
     return merge(config.train, env.train, method.set)
+
+
+def _as_json(value: Any) -> Any:
+    """``value`` as it reads back from JSON (tuples become lists), so settings compare with records."""
+    return json.loads(json.dumps(value, sort_keys=True, default=str))
+
+
+def train_settings(method: str, overrides: dict[str, Any]) -> dict[str, Any]:
+    """The config a training run of ``method`` is made with (its ``config.json``'s ``config``), less
+    ``state_dim``, which the run records as its model has it."""
+    from srl_bench.methods import get_method
+
+    settings = get_method(method).make_config(overrides).to_dict()
+    settings.pop("state_dim", None)
+    return _as_json(settings)
+
+
+def rl_settings(algo: str, env_id: str, hyperparams: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
+    """The hyper-parameters an agent is trained with (its ``rl.json``'s ``hyperparams``), resolved as
+    ``rl_evaluate`` resolves them from ``hyperparams`` and its ``options`` (timesteps, n_eval,
+    eval_freq), less ``eval_freq``, which ``rl.json`` records as evaluated (the cell's spec has it)."""
+    from srl_bench.rl.config import load_rl_config
+    from srl_bench.rl.settings import RunOptions
+
+    run_options = RunOptions.from_keywords(hyperparams=hyperparams, **options)
+    settings = load_rl_config(algo, env_id, run_options.config_overrides()).hyperparams()
+    settings.pop("eval_freq", None)
+    return _as_json(settings)
+
+
+def recorded_settings(work: Path, cell: Cell) -> dict[str, Any] | None:
+    """The settings ``cell``'s output records it was made with, as :func:`train_settings` and
+    :func:`rl_settings` give them (None when the output is missing or unreadable)."""
+    name, key, drop = ("config.json", "config", "state_dim") if cell.stage == "train" else ("rl.json", "hyperparams", "eval_freq")
+    try:
+        settings = json.loads((work / cell.out / name).read_text())[key]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(settings, dict):
+        return None
+    if cell.stage == "rl":  # a key srl-bench added later is missing from older rl.json files: they ran on its default
+        from srl_bench.rl.config import RunnerConfig
+
+        settings = {**_as_json(RunnerConfig().model_dump()), **settings}
+    settings.pop(drop, None)
+    return settings
 
 
 def method_identity(name: str) -> dict[str, Any] | None:
@@ -133,7 +187,8 @@ def plan(config: BenchmarkConfig) -> list[Cell]:
                 }
                 if sources[method.method] is not None:  # only then: srl-bench's own cells keep their fingerprints
                     spec["method_source"] = sources[method.method]
-                run = add(Cell(f"train/{where}", "train", spec, deps=[dataset.key], out=f"runs/{where}"))
+                run = add(Cell(f"train/{where}", "train", spec, deps=[dataset.key], out=f"runs/{where}",
+                               settings=train_settings(method.method, spec["overrides"])))
                 add(Cell(f"metrics/{where}", "metrics", {"run": run.out, "dataset": dataset.out, "evaluate": evaluate},
                          deps=[run.key, dataset.key]))
         for entry in config.encoders:  # not trained: a metrics cell per seed it is made with
@@ -149,7 +204,9 @@ def plan(config: BenchmarkConfig) -> list[Cell]:
             common = {"env_id": env.id, "algo": algo, "timesteps": rl.timesteps.get(env.id), "n_eval": rl.n_eval_for(env.id),
                       "eval_freq": rl.eval_freq, "hyperparams": rl.set, "device": config.device,
                       "env_kwargs": env.env_kwargs, "image_size": env.image_size}
-            if _sampled_evaluation(algo, env.id, rl.set):
+            options = {"timesteps": common["timesteps"], "n_eval": common["n_eval"], "eval_freq": rl.eval_freq}
+            settings = rl_settings(algo, env.id, rl.set, options)
+            if not settings["deterministic_eval"]:  # named only then, so greedy evaluations keep their fingerprints
                 common["deterministic_eval"] = False
             for seed in config.rl_seeds:
                 for reference in rl.references:
@@ -157,14 +214,16 @@ def plan(config: BenchmarkConfig) -> list[Cell]:
                     spec = {**common, "representation": reference, "seed": seed}
                     if reference == "random_policy":
                         spec["protocol"] = RANDOM_POLICY_PROTOCOL
-                    add(Cell(f"rl/{where}", "rl", spec, out=f"rl/{where}"))
+                    # the random policy trains nothing: its rl.json records no hyper-parameters
+                    add(Cell(f"rl/{where}", "rl", spec, out=f"rl/{where}",
+                             settings=None if reference == "random_policy" else settings))
                 for method in config.rl_methods():
                     # the agent's seed s uses the encoder trained with seed s (cycling when RL has more seeds)
                     train_seed = config.seeds[config.rl_seeds.index(seed) % len(config.seeds)]
                     run_key = f"train/{env.slug}/{method.name}/seed{train_seed}"
                     where = f"{env.slug}/{method.name}/seed{seed}"
                     add(Cell(f"rl/{where}", "rl", {**common, "representation": by_key[run_key].out, "seed": seed},
-                             deps=[run_key], out=f"rl/{where}"))
+                             deps=[run_key], out=f"rl/{where}", settings=settings))
                 for entry in config.rl_encoders():
                     # a seeded encoder: the one made with the seed of the agent (cycling, as for the methods)
                     encoder_seed = config.seeds[config.rl_seeds.index(seed) % len(config.seeds)] if entry.seeded else None
@@ -172,7 +231,7 @@ def plan(config: BenchmarkConfig) -> list[Cell]:
                     add(Cell(f"rl/{where}", "rl", {**common, "seed": seed,
                                                    "representation": {"encoder": {**encoders[entry.name],
                                                                                   "seed": encoder_seed}}},
-                             out=f"rl/{where}"))
+                             out=f"rl/{where}", settings=settings))
     return cells
 
 
@@ -191,9 +250,23 @@ def read_record(work: Path, cell: Cell) -> dict[str, Any] | None:
         return None
 
 
-def is_done(record: dict[str, Any] | None, cell: Cell) -> bool:
-    """Whether ``record`` is a finished result of exactly this cell."""
-    return record is not None and record.get("status") == "done" and record.get("fingerprint") == cell.fingerprint
+def is_done(record: dict[str, Any] | None, cell: Cell, work: Path) -> bool:
+    """Whether ``record`` is a finished result of exactly this cell: its fingerprint, and the settings
+    its output records (for cells with settings). Whether the cells it reads are done is the caller's
+    to check (:func:`current_records`)."""
+    if record is None or record.get("status") != "done" or record.get("fingerprint") != cell.fingerprint:
+        return False
+    return cell.settings is None or recorded_settings(work, cell) == cell.settings
+
+
+def current_records(cells: list[Cell], records: dict[str, dict[str, Any] | None], work: Path) -> set[str]:
+    """The keys of the cells whose record is a finished result of exactly that cell and whose
+    dependencies are current too (``cells`` in plan order, dependencies first)."""
+    current: set[str] = set()
+    for cell in cells:
+        if is_done(records.get(cell.key), cell, work) and all(dep in current for dep in cell.deps):
+            current.add(cell.key)
+    return current
 
 
 # --- computing one cell ---------------------------------------------------------------------------
@@ -281,14 +354,6 @@ def _metrics(cell: Cell, work: Path) -> dict[str, Any]:
         metrics = evaluate_run(work / s["run"], work / s["dataset"], **s["evaluate"])
     metrics.pop("dataset", None)
     return metrics
-
-
-def _sampled_evaluation(algo: str, env_id: str, overrides: dict[str, Any]) -> bool:
-    """Whether the RL config evaluates agents on ``env_id`` with sampled actions (``deterministic_eval:
-    false``). The RL cells' specs name it only then, so greedy evaluations keep their fingerprints."""
-    from srl_bench.rl.config import load_rl_config
-
-    return not load_rl_config(algo, env_id, overrides).runner.deterministic_eval
 
 
 def _rl(cell: Cell, work: Path) -> dict[str, Any]:

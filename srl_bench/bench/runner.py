@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from srl_bench.bench.backends import make_backend
-from srl_bench.bench.cells import STAGES, Cell, is_done, plan, read_record
+from srl_bench.bench.cells import STAGES, Cell, current_records, plan, read_record
 from srl_bench.bench.config import BenchmarkConfig, load_benchmark, resolve_benchmark_path, select_part
 from srl_bench.errors import SrlBenchError
 from srl_bench.publish import check_output_path
@@ -42,6 +42,10 @@ class Status:
     def done(self, key: str) -> bool:
         return key in self.reused or key in self.computed
 
+    def current(self) -> dict[str, dict[str, Any] | None]:
+        """The records of the done cells (a stale or failed record reads as no record)."""
+        return {key: record if self.done(key) else None for key, record in self.records.items()}
+
 
 def benchmark_paths(config: BenchmarkConfig, out: str | Path | None, work_dir: str | Path | None) -> tuple[Path, Path]:
     """The leaderboard folder and the work directory (the command line's, else the config's)."""
@@ -54,7 +58,7 @@ def survey(config: BenchmarkConfig, work: Path, fresh: bool) -> Status:
     cells = plan(config)
     records = {cell.key: None if fresh else read_record(work, cell) for cell in cells}
     status = Status(cells, records)
-    status.reused = {cell.key for cell in cells if is_done(records[cell.key], cell)}
+    status.reused = current_records(cells, records, work)
     return status
 
 
@@ -215,8 +219,9 @@ def run_benchmark(config_path: str | Path, out_dir: str | Path | None = None, wo
                           *(["--out", str(out_dir)] if out_dir else [])])
 
     def leaderboard() -> None:
-        write_leaderboard(config, status.cells, status.records, work, out, command=command,
-                          timing=compute_time(status.cells, status.records))
+        records = status.current()
+        write_leaderboard(config, status.cells, records, work, out, command=command,
+                          timing=compute_time(status.cells, records))
 
     remember_benchmark(work, path, whole, str(config_path))
     started = time.perf_counter()

@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from srl_bench.bench.cells import RECORDS, STAGES, Cell, plan, read_record
+from srl_bench.bench.cells import RECORDS, STAGES, Cell, current_records, plan, read_record
 from srl_bench.bench.config import BenchmarkConfig
 from srl_bench.errors import SrlBenchError
 
@@ -100,7 +100,8 @@ def _config_of_work(work: Path) -> tuple[BenchmarkConfig | None, str]:
 def _planned(config: BenchmarkConfig | None, work: Path, command: str, timing: str | None) -> Source | None:
     """The source of ``config``'s cells in ``work`` (``timing``: None to sum it from the records); None
     when there is no config, it cannot be planned, or none of its metrics or RL cells is done there
-    (the config no longer fits the records)."""
+    (the config no longer fits the records). A stale record (other settings, or a stale dependency)
+    reads as none."""
     if config is None:
         return None
     try:
@@ -108,6 +109,8 @@ def _planned(config: BenchmarkConfig | None, work: Path, command: str, timing: s
     except Exception:  # noqa: BLE001 - e.g. an encoder factory that no longer imports
         return None
     records = {cell.key: read_record(work, cell) for cell in cells}
+    current = current_records(cells, records, work)
+    records = {key: record if key in current else None for key, record in records.items()}
     source = from_benchmark(config, cells, records, work, command,
                             compute_time(cells, records) if timing is None else timing)
     return source if source.done("metrics") or source.done("rl") else None
