@@ -21,9 +21,9 @@ are known in every worker.
 
 A computed cell leaves its output (a dataset, a run directory, an RL result; each published
 atomically) and then a record, ``WORK/cells/<key>.json``, written atomically last: a cell is done
-when its record says ``done`` with the current fingerprint (and its output records the current settings). A process killed at any moment therefore
-leaves either a finished cell or one that is computed again; the outputs' own publishers clean what
-a killed process left half-written.
+when its record says ``done`` with the current fingerprint and its output records the current
+settings. A process killed at any moment therefore leaves either a finished cell or one that is
+computed again; the outputs' own publishers clean what a killed process left half-written.
 """
 
 from __future__ import annotations
