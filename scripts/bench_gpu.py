@@ -35,6 +35,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from srl_bench.bench.config import resolve_benchmark_path  # noqa: E402
+from srl_bench.bench.report.source import from_directory, stage_seconds  # noqa: E402
 from srl_bench.bench.runner import run_benchmark  # noqa: E402
 from srl_bench.device import resolve_device  # noqa: E402
 from srl_bench.errors import SrlBenchError  # noqa: E402
@@ -58,22 +59,18 @@ def share_datasets(done: Path, work: Path) -> None:
         shutil.copy(record, work / "cells" / record.name)
 
 
-def stage_seconds(work: Path) -> dict[str, float]:
-    """Compute seconds per stage, summed over the cells' records."""
-    seconds: Counter[str] = Counter()
-    for path in (work / "cells").glob("*.json"):
-        record = json.loads(path.read_text())
-        if record.get("status") == "done":
-            seconds[record["stage"]] += float(record.get("seconds", 0.0))
-    return {stage: round(value, 1) for stage, value in sorted(seconds.items())}
+def compute_seconds(work: Path) -> dict[str, float]:
+    """Compute seconds per stage, summed over the work directory's cell records."""
+    source = from_directory(work)
+    return {stage: round(value, 1) for stage, value in sorted(stage_seconds(source.cells, source.records).items())}
 
 
 def devices_used(work: Path) -> dict[str, dict[str, int]]:
     """How many training runs and agents ran on each device, from what their outputs record."""
     runs = Counter(json.loads(p.read_text()).get("device", "?") for p in (work / "runs").rglob("config.json"))
-    agents = Counter(json.loads(p.read_text()).get("device", "?") for p in (work / "rl").rglob("rl.json")
-                     if json.loads(p.read_text()).get("representation", {}).get("kind") != "random_policy")
-    return {"training runs": dict(runs), "agents": dict(agents)}
+    agents = [json.loads(p.read_text()) for p in (work / "rl").rglob("rl.json")]
+    trained = Counter(a.get("device", "?") for a in agents if a.get("representation", {}).get("kind") != "random_policy")
+    return {"training runs": dict(runs), "agents": dict(trained)}
 
 
 def scores(work: Path) -> dict[str, dict[str, float]]:
@@ -116,7 +113,7 @@ def main() -> None:
         started = time.perf_counter()
         run_benchmark(device_config(source, device, work, scratch), jobs=args.jobs, progress=False)
         wall = time.perf_counter() - started
-        runs[device] = {"wall_s": round(wall, 1), "compute_s_per_stage": stage_seconds(work),
+        runs[device] = {"wall_s": round(wall, 1), "compute_s_per_stage": compute_seconds(work),
                         "devices_recorded": devices_used(work), "scores": scores(work)}
         print(f"{device}: {wall:.1f} s wall; compute per stage {runs[device]['compute_s_per_stage']}; "
               f"outputs recorded {runs[device]['devices_recorded']}", flush=True)

@@ -79,6 +79,11 @@ def _train_overrides(config: BenchmarkConfig, env: EnvEntry, method: MethodEntry
     return merge(config.train, env.train, method.set)
 
 
+# what a train / RL cell's output records its settings in: file, key, and the one key left out of the
+# comparison (state_dim: the run records its model's; eval_freq: rl.json records it as evaluated, the spec has it)
+_RECORDED_SETTINGS = {"train": ("config.json", "config", "state_dim"), "rl": ("rl.json", "hyperparams", "eval_freq")}
+
+
 def _as_json(value: Any) -> Any:
     """``value`` as it reads back from JSON (tuples become lists), so settings compare with records."""
     return json.loads(json.dumps(value, sort_keys=True, default=str))
@@ -90,7 +95,7 @@ def train_settings(method: str, overrides: dict[str, Any]) -> dict[str, Any]:
     from srl_bench.methods import get_method
 
     settings = get_method(method).make_config(overrides).to_dict()
-    settings.pop("state_dim", None)
+    settings.pop(_RECORDED_SETTINGS["train"][2], None)
     return _as_json(settings)
 
 
@@ -103,14 +108,14 @@ def rl_settings(algo: str, env_id: str, hyperparams: dict[str, Any], options: di
 
     run_options = RunOptions.from_keywords(hyperparams=hyperparams, **options)
     settings = load_rl_config(algo, env_id, run_options.config_overrides()).hyperparams()
-    settings.pop("eval_freq", None)
+    settings.pop(_RECORDED_SETTINGS["rl"][2], None)
     return _as_json(settings)
 
 
 def recorded_settings(work: Path, cell: Cell) -> dict[str, Any] | None:
     """The settings ``cell``'s output records it was made with, as :func:`train_settings` and
     :func:`rl_settings` give them (None when the output is missing or unreadable)."""
-    name, key, drop = ("config.json", "config", "state_dim") if cell.stage == "train" else ("rl.json", "hyperparams", "eval_freq")
+    name, key, drop = _RECORDED_SETTINGS[cell.stage]
     try:
         settings = json.loads((work / cell.out / name).read_text())[key]
     except (OSError, ValueError, KeyError, TypeError):
@@ -178,17 +183,19 @@ def plan(config: BenchmarkConfig) -> list[Cell]:
             "policy": env.policy, "max_steps": env.max_steps, "env_kwargs": env.env_kwargs, "workers": env.workers,
         }, out=f"datasets/{env.slug}"))
         for method in config.methods:
+            overrides = _train_overrides(config, env, method)
+            settings = train_settings(method.method, overrides)  # the same for every seed
             for seed in config.seeds:
                 where = f"{env.slug}/{method.name}/seed{seed}"
                 spec = {
-                    "method": method.method, "overrides": _train_overrides(config, env, method), "seed": seed,
+                    "method": method.method, "overrides": overrides, "seed": seed,
                     "test_fraction": evaluate["test_fraction"], "split_seed": evaluate["split_seed"],
                     "dataset": dataset.out, "device": config.device,
                 }
                 if sources[method.method] is not None:  # only then: srl-bench's own cells keep their fingerprints
                     spec["method_source"] = sources[method.method]
                 run = add(Cell(f"train/{where}", "train", spec, deps=[dataset.key], out=f"runs/{where}",
-                               settings=train_settings(method.method, spec["overrides"])))
+                               settings=settings))
                 add(Cell(f"metrics/{where}", "metrics", {"run": run.out, "dataset": dataset.out, "evaluate": evaluate},
                          deps=[run.key, dataset.key]))
         for entry in config.encoders:  # not trained: a metrics cell per seed it is made with

@@ -181,10 +181,9 @@ def execute(status: Status, work: Path, backend_name: str, jobs: int | None, add
 
 def summary_lines(status: Status, seconds: float) -> list[str]:
     """done / reused / failed / skipped counts and the compute time per stage."""
-    per_stage: dict[str, float] = Counter()
-    for key in status.computed:
-        record = status.records[key] or {}
-        per_stage[record.get("stage", "?")] += float(record.get("seconds", 0.0))
+    from srl_bench.bench.report.source import stage_seconds
+
+    per_stage = stage_seconds([cell for cell in status.cells if cell.key in status.computed], status.records)
     stages = ", ".join(f"{stage} {per_stage[stage] / 60:.1f} min" for stage in STAGES if stage in per_stage)
     return [f"cells: {len(status.computed)} computed, {len(status.reused)} reused, {len(status.failed)} failed, "
             f"{len(status.skipped)} skipped; {seconds / 60:.1f} min wall" + (f" (compute: {stages})" if stages else "")]

@@ -52,13 +52,19 @@ def from_benchmark(config: BenchmarkConfig, cells: list[Cell], records: dict[str
                   {env.slug: env.id for env in config.envs})
 
 
-def compute_time(cells: list[Cell], records: dict[str, dict[str, Any] | None]) -> str:
-    """The compute time of the finished cells, per stage, from their records."""
+def stage_seconds(cells: list[Cell], records: dict[str, dict[str, Any] | None]) -> dict[str, float]:
+    """Compute seconds of the finished cells per stage (stages with none left out), from their records."""
     per_stage: dict[str, float] = Counter()
     for cell in cells:
         record = records.get(cell.key) or {}
         if record.get("status") == "done":
             per_stage[cell.stage] += float(record.get("seconds", 0.0))
+    return dict(per_stage)
+
+
+def compute_time(cells: list[Cell], records: dict[str, dict[str, Any] | None]) -> str:
+    """The compute time of the finished cells, per stage, from their records."""
+    per_stage = stage_seconds(cells, records)
     stages = ", ".join(f"{stage} {per_stage[stage] / 60:.1f}" for stage in STAGES if stage in per_stage)
     return f"{sum(per_stage.values()) / 60:.1f} min of compute over {len(cells)} cells: {stages} min"
 
