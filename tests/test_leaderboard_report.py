@@ -411,3 +411,30 @@ def test_a_row_with_fewer_seeds_in_one_column_says_so() -> None:
     row = pd.Series({"knn_mse_ratio_n": 5, "rl_score_n": 4, "gtc_mean_n": 5, "state_std_n": 0})
     assert seed_counts(row, ["knn_mse_ratio", "gtc_mean", "rl_score", "state_std"]) == (5, "5 (RL normalised score: 4)")
     assert seed_counts(row, ["knn_mse_ratio", "gtc_mean"]) == (5, "5")
+
+
+def test_a_row_with_fewer_seeds_than_planned_shows_no_interval(synthetic: tuple[Path, Path]) -> None:
+    """A bootstrap over the first seeds of an unfinished row would look firmer than it is: with 5 seeds
+    planned, the 3 seeds done show a mean and their count, no interval; the RL column, whose 3 seeds
+    are all that is planned, keeps its interval."""
+    from srl_bench.bench.leaderboard import leaderboard, leaderboard_markdown
+    from srl_bench.bench.report.aggregate import across_envs, improvement_over, withhold_partial
+
+    report = build_report(from_directory(synthetic[0]))
+    planned = {"probe_linear_r2": 5, "rl_score": 3}
+    table = leaderboard(report.runs, report.rl_runs, planned=planned).set_index(["env", "method"])
+    good = table.loc[("srl/CartPole-v0", "good")]
+    assert good["probe_linear_r2_n"] == 3 and math.isfinite(good["probe_linear_r2_mean"])
+    assert math.isnan(good["probe_linear_r2_ci_low"]) and math.isnan(good["probe_linear_r2_ci_high"])
+    assert good["rl_score_ci_low"] < good["rl_score_mean"] < good["rl_score_ci_high"]
+    assert math.isfinite(good["gtc_mean_ci_low"])  # a metric with no plan keeps its interval
+    text = leaderboard_markdown(table.reset_index(), ("probe_linear_r2", "rl_score"))
+    good_line = next(line for line in text.splitlines() if "| good |" in line)
+    assert f"{good['probe_linear_r2_mean']:.3f}** (n=3)" in good_line and good_line.count("[") == 1
+
+    across = withhold_partial(across_envs(report.runs, report.rl_runs), planned)
+    assert across.loc[across["score"] == "probe_linear_r2", ["low", "high"]].isna().all(axis=None)
+    assert across.loc[across["score"] == "rl_score", ["low", "high"]].notna().all(axis=None)
+    poi = withhold_partial(improvement_over(report.runs, report.rl_runs), {"rl_score": 4})
+    assert poi.loc[poi["score"] == "rl_score", "low"].isna().all()
+    assert poi.loc[poi["score"] != "rl_score", "low"].notna().all()

@@ -31,6 +31,8 @@ METRICS: dict[str, tuple[bool, bool]] = {
     "probe_linear_f1": (True, True), "state_std": (True, True), "rl_score": (True, True),
 }
 LEADERBOARD_METRICS = tuple(METRICS)
+NO_INTERVAL = ("`(n=N)`: N seeds and no interval (one seed, or fewer than the benchmark plans: a bootstrap over the "
+               "first seeds of a partial row would look firmer than it is)")
 # the metrics a method is ranked by, and marked best on (state_std has no better direction)
 RANKED = ("knn_mse_ratio", "gtc_mean", "probe_linear_r2", "probe_mlp_r2", "probe_linear_f1", "rl_score")
 SORT_BY = "probe_linear_r2"  # breaks ties of the rank
@@ -92,10 +94,19 @@ def collect(config: BenchmarkConfig | dict[str, str], cells: Iterable[Any],
     return runs_df, rl_df
 
 
+def planned_seeds(config: BenchmarkConfig | None) -> dict[str, int]:
+    """How many seeds the benchmark plans per score: its RL seeds for ``rl_score``, its seeds for every
+    other metric and probe score ({} without a config: every interval is shown)."""
+    if config is None:
+        return {}
+    return {"rl_score": len(config.rl_seeds), **{m: len(config.seeds) for m in METRICS if m != "rl_score"}}
+
+
 def leaderboard(runs: pd.DataFrame, rl_runs: pd.DataFrame | None = None,
-                metrics: tuple[str, ...] = LEADERBOARD_METRICS) -> pd.DataFrame:
+                metrics: tuple[str, ...] = LEADERBOARD_METRICS, planned: dict[str, int] | None = None) -> pd.DataFrame:
     """One row per (env, method): per metric ``<m>_mean``, ``<m>_ci_low``, ``<m>_ci_high``, ``<m>_n``
-    (seeds; NaN bounds for a single seed), the epochs used, and ``mean_rank`` / ``rank`` (see
+    (seeds; NaN bounds for a single seed, and for fewer seeds than ``planned[m]``: a bootstrap over
+    the first 2 of 5 seeds is no honest interval), the epochs used, and ``mean_rank`` / ``rank`` (see
     :func:`add_ranks`); the RL references get a row with their RL score only and no rank. Sorted by
     env, then by rank (ties: by ``probe_linear_r2``, best first), references last."""
     rows: list[dict[str, Any]] = []
@@ -115,6 +126,8 @@ def leaderboard(runs: pd.DataFrame, rl_runs: pd.DataFrame | None = None,
                 values = (rl_group["normalised_score"] if metric == "rl_score" else
                           group[metric] if metric in group else pd.Series(dtype=float)).dropna().to_numpy()
                 mean, low, high = mean_ci(values) if len(values) else (math.nan, math.nan, math.nan)
+                if len(values) < (planned or {}).get(metric, 0):
+                    low = high = math.nan
                 row.update({f"{metric}_mean": mean, f"{metric}_ci_low": low, f"{metric}_ci_high": high,
                             f"{metric}_n": len(values)})
             epochs = group.get("epochs_run", pd.Series(dtype=float)).dropna()
@@ -282,7 +295,7 @@ def header(config: BenchmarkConfig, command: str, timing: str) -> list[str]:
     lines = [
         f"# Leaderboard: {config.name}", "",
         f"Produced by `{command}` ({timing}; cells on one torch thread each). Metrics on held-out episodes (docs/metrics.md); mean over seeds with "
-        "a 95% stratified-bootstrap interval [low, high] (rliable); `(n=1)`: one seed, no interval. Rows sorted by "
+        f"a 95% stratified-bootstrap interval [low, high] (rliable); {NO_INTERVAL}. Rows sorted by "
         "rank (the mean rank over the metrics every method has; ties by probe_linear_r2), best first; **bold**: the "
         "best mean per column; *references* last. `state std`: the learned state's mean per-dimension standard "
         "deviation on the held-out frames (the metrics ignore scale; far below `random`'s, the state collapsed). "

@@ -134,6 +134,18 @@ def improvement_over(runs: pd.DataFrame, rl_runs: pd.DataFrame, baseline: str = 
                                        "n_seeds_baseline", "n_tasks", "envs"])
 
 
+def withhold_partial(frame: pd.DataFrame, planned: dict[str, int]) -> pd.DataFrame:
+    """``frame`` (rows of :func:`across_envs` or :func:`improvement_over`) without the intervals of the
+    rows over fewer seeds than ``planned[score]`` (the seeds the benchmark plans; a partial row)."""
+    if frame.empty or not planned:
+        return frame
+    need = frame["score"].map(planned).fillna(0)
+    short = frame["n_seeds"] < need
+    if "n_seeds_baseline" in frame:
+        short |= frame["n_seeds_baseline"] < need
+    return frame.assign(low=frame["low"].mask(short), high=frame["high"].mask(short))
+
+
 def profiles(runs: pd.DataFrame, rl_runs: pd.DataFrame, points: int = PROFILE_POINTS) -> dict[str, dict[str, Any]]:
     """Performance profiles per score: ``{score: {"taus": [...], "methods": {name: {"profile",
     "low", "high", "n_seeds", "n_tasks"}}}}``; the profile at tau is the fraction of the method's

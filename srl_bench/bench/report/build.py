@@ -28,10 +28,12 @@ import numpy as np
 import pandas as pd
 
 from srl_bench.bench.config import REFERENCES
-from srl_bench.bench.leaderboard import (METRICS, RANKED, TITLES, best_rows, collect, header, leaderboard,
-                                         leaderboard_markdown, rank_metrics, references_separated, shown_metrics)
+from srl_bench.bench.leaderboard import (METRICS, NO_INTERVAL, RANKED, TITLES, best_rows, collect, header,
+                                         leaderboard, leaderboard_markdown, planned_seeds, rank_metrics,
+                                         references_separated, shown_metrics)
 from srl_bench.bench.report.aggregate import (BASELINE, SCORES, STATISTIC_TITLES, across_envs, best_of,
-                                              improvement_over, interval_text, names_in_order, profiles)
+                                              improvement_over, interval_text, names_in_order, profiles,
+                                              withhold_partial)
 from srl_bench.bench.report.source import Source, collect_curves
 
 FORMATS = ("md", "csv", "html", "latex", "json")
@@ -95,7 +97,7 @@ class Report:
         lines = [f"# Leaderboard: {self.name}", "",
                  f"Made by `{self.source.command}` from the cell records of the work directory `{self.source.work}` "
                  f"({self.source.timing}). Metrics on held-out episodes (docs/metrics.md); mean over seeds with a 95% "
-                 "stratified-bootstrap interval [low, high] (rliable); `(n=1)`: one seed, no interval. Rows sorted by "
+                 f"stratified-bootstrap interval [low, high] (rliable); {NO_INTERVAL}. Rows sorted by "
                  "rank (the mean rank over the metrics every method has), best first; **bold**: the best mean per "
                  "column; *references* last.", ""]
         metas = []
@@ -372,9 +374,11 @@ def build_report(source: Source) -> Report:
     """The tables and aggregates of a benchmark's finished cells."""
     runs, rl_runs = collect(source.config if source.config is not None else source.env_ids, source.cells,
                             source.records)
-    table = leaderboard(runs, rl_runs)
-    return Report(source, runs, rl_runs, table, across_envs(runs, rl_runs), improvement_over(runs, rl_runs),
-                  profiles(runs, rl_runs), collect_curves(source))
+    planned = planned_seeds(source.config)
+    table = leaderboard(runs, rl_runs, planned=planned)
+    return Report(source, runs, rl_runs, table, withhold_partial(across_envs(runs, rl_runs), planned),
+                  withhold_partial(improvement_over(runs, rl_runs), planned), profiles(runs, rl_runs),
+                  collect_curves(source))
 
 
 def write_folder(source: Source, out: str | Path, say_notes: bool = True) -> Path:

@@ -151,8 +151,8 @@ def _interval_cell(mean: float, low: float, high: float, n: int, best: bool) -> 
     text = f"<b>{mean:.3f}</b>" if best else f"{mean:.3f}"
     if n > 1 and math.isfinite(low) and math.isfinite(high):
         text += f' <span class="ci">[{low:.3f}, {high:.3f}]</span>'
-    elif n == 1:
-        text += ' <span class="ci">(n=1)</span>'
+    else:
+        text += f' <span class="ci">(n={n})</span>'
     css = ' class="best"' if best else ""
     return f'<td data-value="{_value(mean)}"{css}>{text}</td>'
 

@@ -46,6 +46,8 @@ def interval(mean: float, low: float, high: float, n: int, bold: bool) -> str:
     text = number(mean, bold)
     if n > 1 and math.isfinite(low) and math.isfinite(high):
         text += f" {{\\scriptsize $[{low:.3f}, {high:.3f}]$}}"
+    else:
+        text += f" {{\\scriptsize ($n={n}$)}}"
     return text
 
 
