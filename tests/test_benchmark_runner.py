@@ -274,6 +274,31 @@ def test_env_selects_part_of_a_benchmark_with_the_same_cells(tmp_path: Path, cap
     assert "did you mean 'Pendulum-v0'" in capsys.readouterr().err
 
 
+def test_the_dry_run_of_one_env_is_estimated_from_the_cells_of_the_others(tmp_path: Path) -> None:
+    """Before any pendulum cell has run, ``--env Pendulum-v0 --dry-run`` costs each of its cells as the
+    same method's finished cells on cart-pole (not the first guess), whatever part they were run in."""
+    from srl_bench.bench.cells import plan
+    from srl_bench.bench.config import load_benchmark, select_part
+    from srl_bench.bench.runner import FIRST_GUESS, Status, estimate_seconds, past_seconds
+
+    config = write_config(tmp_path, **{"\nrl:": "\n  - {id: srl/Pendulum-v0, episodes: 2, max_steps: 10, "
+                                                "image_size: 16}\nrl:"})
+    work = tmp_path / "work"
+    (work / "cells").mkdir(parents=True)
+    for seed, seconds in ((0, 100.0), (1, 300.0)):
+        key = f"train/CartPole-v0/autoencoder/seed{seed}"
+        (work / "cells" / f"{key.replace('/', '__')}.json").write_text(json.dumps(
+            {"key": key, "stage": "train", "fingerprint": "old", "status": "done", "seconds": seconds}))
+    (work / "cells" / "broken.json").write_text("{")
+    cells = plan(select_part(load_benchmark(config), ["Pendulum-v0"]))
+    left = estimate_seconds(Status(cells, {c.key: None for c in cells}), past_seconds(work))
+    trains = [c.key for c in cells if c.stage == "train"]
+    assert trains and all("/Pendulum-v0/" in key for key in trains)
+    # autoencoder: its cart-pole mean; ae_wide and random (never run): every finished train cell's mean
+    assert left["train"] == pytest.approx(200.0 * len(trains)) and len(trains) == 6
+    assert left["metrics"] == pytest.approx(FIRST_GUESS["metrics"] * sum(c.stage == "metrics" for c in cells))
+
+
 def test_sampled_evaluation_is_in_the_fingerprints_of_that_env_only(tmp_path: Path) -> None:
     """configs/rl/ppo.yaml evaluates MiniPacman agents on sampled actions (rl-zoo3's practice for
     maze games, where greedy policies loop): its RL cells say so; cart-pole's specs are unchanged."""

@@ -10,6 +10,7 @@ finishes the benchmark. The leaderboard is made from the cell records alone (``l
 
 from __future__ import annotations
 
+import json
 import shlex
 import sys
 import time
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from srl_bench.bench.backends import make_backend
-from srl_bench.bench.cells import STAGES, Cell, current_records, plan, read_record
+from srl_bench.bench.cells import RECORDS, STAGES, Cell, current_records, plan, read_record
 from srl_bench.bench.config import BenchmarkConfig, load_benchmark, resolve_benchmark_path, select_part
 from srl_bench.errors import SrlBenchError
 from srl_bench.publish import check_output_path
@@ -62,36 +63,48 @@ def survey(config: BenchmarkConfig, work: Path, fresh: bool) -> Status:
     return status
 
 
-def _similar(cell: Cell) -> list[tuple[str, ...]]:
+def _similar(stage: str, key: str) -> list[tuple[str, ...]]:
     """Keys of ever coarser groups of cells expected to cost alike: same stage, env and method; same
     stage and env; same stage and method; same stage."""
-    parts = cell.key.split("/")
+    parts = key.split("/")
     env, name = (parts[1], parts[2]) if len(parts) > 2 else (parts[-1], "")
-    return [(cell.stage, env, name), (cell.stage, env, ""), (cell.stage, "", name), (cell.stage, "", "")]
+    return [(stage, env, name), (stage, env, ""), (stage, "", name), (stage, "", "")]
 
 
-def estimate_seconds(status: Status) -> dict[str, float]:
-    """Seconds of work left per stage: each cell to do costs the mean of the done cells most like it
-    (same stage, env and method; else same stage and env; else same stage and method; else same
-    stage), else a first guess."""
+def past_seconds(work: Path) -> dict[tuple[str, ...], list[float]]:
+    """Seconds of every finished cell recorded in ``work``, grouped as :func:`_similar` groups them:
+    all of them, whatever part of the benchmark (or which earlier settings) they were run with, so the
+    dry run of one env's part is estimated from the other envs' cells too."""
     spent: dict[tuple[str, ...], list[float]] = defaultdict(list)
-    for cell in status.cells:
-        record = status.records[cell.key]
-        if record is not None and record.get("status") == "done":
-            for group in _similar(cell):
+    for path in sorted((work / RECORDS).glob("*.json")):
+        try:
+            record = json.loads(path.read_text())
+        except (OSError, UnicodeDecodeError, ValueError):
+            continue
+        if isinstance(record, dict) and record.get("status") == "done" and record.get("stage") in STAGES \
+                and isinstance(record.get("key"), str):
+            for group in _similar(record["stage"], record["key"]):
                 spent[group].append(float(record.get("seconds", 0.0)))
+    return spent
+
+
+def estimate_seconds(status: Status, spent: dict[tuple[str, ...], list[float]]) -> dict[str, float]:
+    """Seconds of work left per stage: each cell to do costs the mean of the finished cells most like
+    it in ``spent`` (:func:`past_seconds`; same stage, env and method; else same stage and env; else
+    same stage and method; else same stage), else a first guess."""
     left: dict[str, float] = Counter()
     for cell in status.cells:
         if not status.done(cell.key):
-            times = next((spent[g] for g in _similar(cell) if spent.get(g)), None)
+            times = next((spent[g] for g in _similar(cell.stage, cell.key) if spent.get(g)), None)
             left[cell.stage] += sum(times) / len(times) if times else FIRST_GUESS[cell.stage]
     return dict(left)
 
 
-def describe_plan(status: Status, jobs: int) -> str:
-    """The --dry-run report: cells per stage, what is done, what is stale, and the time left."""
+def describe_plan(status: Status, jobs: int, work: Path) -> str:
+    """The --dry-run report: cells per stage, what is done, what is stale, and the time left (estimated
+    from every cell finished in ``work``)."""
     lines = [f"{'stage':<8} {'cells':>6} {'done':>6} {'to do':>6}  (stale: done before with other settings)"]
-    left = estimate_seconds(status)
+    left = estimate_seconds(status, past_seconds(work))
     for stage in STAGES:
         cells = [c for c in status.cells if c.stage == stage]
         if not cells:
@@ -210,7 +223,7 @@ def run_benchmark(config_path: str | Path, out_dir: str | Path | None = None, wo
     check_output_path(out, want_dir=True)
     status = survey(config, work, fresh)
     if dry_run:
-        print(describe_plan(status, jobs or 1))
+        print(describe_plan(status, jobs or 1, work))
         return None
     command = shlex.join(["srl-bench", "benchmark", str(config_path), *(["--jobs", str(jobs)] if jobs and jobs > 1 else []),
                           *[arg for env in envs or [] for arg in ("--env", env)],
