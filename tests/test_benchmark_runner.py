@@ -285,8 +285,8 @@ def test_the_dry_run_of_one_env_is_estimated_from_the_cells_of_the_others(tmp_pa
                                                 "image_size: 16}\nrl:"})
     work = tmp_path / "work"
     (work / "cells").mkdir(parents=True)
-    for seed, seconds in ((0, 100.0), (1, 300.0)):
-        key = f"train/CartPole-v0/autoencoder/seed{seed}"
+    for key, seconds in (("train/CartPole-v0/autoencoder/seed0", 100.0), ("train/CartPole-v0/autoencoder/seed1", 300.0),
+                         ("train/CartPole-v0/random/seed0", 2.0)):
         (work / "cells" / f"{key.replace('/', '__')}.json").write_text(json.dumps(
             {"key": key, "stage": "train", "fingerprint": "old", "status": "done", "seconds": seconds}))
     (work / "cells" / "broken.json").write_text("{")
@@ -294,8 +294,8 @@ def test_the_dry_run_of_one_env_is_estimated_from_the_cells_of_the_others(tmp_pa
     left = estimate_seconds(Status(cells, {c.key: None for c in cells}), past_seconds(work))
     trains = [c.key for c in cells if c.stage == "train"]
     assert trains and all("/Pendulum-v0/" in key for key in trains)
-    # autoencoder: its cart-pole mean; ae_wide and random (never run): every finished train cell's mean
-    assert left["train"] == pytest.approx(200.0 * len(trains)) and len(trains) == 6
+    # per seed: autoencoder its cart-pole mean, random its cart-pole time, ae_wide (never run) every train cell's mean
+    assert len(trains) == 6 and left["train"] == pytest.approx(2 * (200.0 + 2.0 + 402.0 / 3))
     assert left["metrics"] == pytest.approx(FIRST_GUESS["metrics"] * sum(c.stage == "metrics" for c in cells))
 
 
