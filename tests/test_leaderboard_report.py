@@ -428,9 +428,20 @@ def test_a_row_with_fewer_seeds_than_planned_shows_no_interval(synthetic: tuple[
     assert math.isnan(good["probe_linear_r2_ci_low"]) and math.isnan(good["probe_linear_r2_ci_high"])
     assert good["rl_score_ci_low"] < good["rl_score_mean"] < good["rl_score_ci_high"]
     assert math.isfinite(good["gtc_mean_ci_low"])  # a metric with no plan keeps its interval
+    assert table["partial"].sum() == 6 and table.loc[table["partial"], "rank"].isna().all()  # 3 methods × 2 envs
     text = leaderboard_markdown(table.reset_index(), ("probe_linear_r2", "rl_score"))
     good_line = next(line for line in text.splitlines() if "| good |" in line)
-    assert f"{good['probe_linear_r2_mean']:.3f}** (n=3)" in good_line and good_line.count("[") == 1
+    assert f"| good | {good['probe_linear_r2_mean']:.3f} (n=3) |" in good_line and good_line.count("[") == 1
+
+    # one partial row among finished ones: unranked, not bold, sorted after them; the others ranked among themselves
+    short = report.runs[~((report.runs["method"] == "good") & (report.runs["seed"] == 2))]
+    table = leaderboard(short, report.rl_runs, planned={"probe_linear_r2": 3, "gtc_mean": 3}).set_index(["env", "method"])
+    pendulum = table.loc["srl/Pendulum-v0"]
+    assert bool(pendulum.loc["good", "partial"]) and pd.isna(pendulum.loc["good", "rank"])
+    assert pendulum.loc["random", "rank"] == 1 and pendulum.loc["bad_one", "rank"] == 2
+    assert list(pendulum.index) == ["random", "bad_one", "good"]
+    text = leaderboard_markdown(table.reset_index(), ("probe_linear_r2",))
+    assert "| 1 | random | **" in text and "| good | **" not in text
 
     across = withhold_partial(across_envs(report.runs, report.rl_runs), planned)
     assert across.loc[across["score"] == "probe_linear_r2", ["low", "high"]].isna().all(axis=None)

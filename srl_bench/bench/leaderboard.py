@@ -31,8 +31,8 @@ METRICS: dict[str, tuple[bool, bool]] = {
     "probe_linear_f1": (True, True), "state_std": (True, True), "rl_score": (True, True),
 }
 LEADERBOARD_METRICS = tuple(METRICS)
-NO_INTERVAL = ("`(n=N)`: N seeds and no interval (one seed, or fewer than the benchmark plans: a bootstrap over the "
-               "first seeds of a partial row would look firmer than it is)")
+NO_INTERVAL = ("`(n=N)`: N seeds and no interval: one seed, or a partial row (fewer seeds than the benchmark "
+               "plans; unranked and never bold, since its first seeds would look firmer than they are)")
 # the metrics a method is ranked by, and marked best on (state_std has no better direction)
 RANKED = ("knn_mse_ratio", "gtc_mean", "probe_linear_r2", "probe_mlp_r2", "probe_linear_f1", "rl_score")
 SORT_BY = "probe_linear_r2"  # breaks ties of the rank
@@ -106,7 +106,8 @@ def leaderboard(runs: pd.DataFrame, rl_runs: pd.DataFrame | None = None,
                 metrics: tuple[str, ...] = LEADERBOARD_METRICS, planned: dict[str, int] | None = None) -> pd.DataFrame:
     """One row per (env, method): per metric ``<m>_mean``, ``<m>_ci_low``, ``<m>_ci_high``, ``<m>_n``
     (seeds; NaN bounds for a single seed, and for fewer seeds than ``planned[m]``: a bootstrap over
-    the first 2 of 5 seeds is no honest interval), the epochs used, and ``mean_rank`` / ``rank`` (see
+    the first 2 of 5 seeds is no honest interval), ``partial`` (some metric has fewer seeds than
+    planned: the row is neither ranked nor marked best), the epochs used, and ``mean_rank`` / ``rank`` (see
     :func:`add_ranks`); the RL references get a row with their RL score only and no rank. Sorted by
     env, then by rank (ties: by ``probe_linear_r2``, best first), references last."""
     rows: list[dict[str, Any]] = []
@@ -121,13 +122,14 @@ def leaderboard(runs: pd.DataFrame, rl_runs: pd.DataFrame | None = None,
         for name in names:
             group = runs[(runs["env"] == env) & (runs["method"] == name)]
             rl_group = rl_runs[(rl_runs["env"] == env) & (rl_runs["representation"] == name)]
-            row: dict[str, Any] = {"env": env, "method": name, "reference": name in REFERENCES}
+            row: dict[str, Any] = {"env": env, "method": name, "reference": name in REFERENCES, "partial": False}
             for metric in metrics:
                 values = (rl_group["normalised_score"] if metric == "rl_score" else
                           group[metric] if metric in group else pd.Series(dtype=float)).dropna().to_numpy()
                 mean, low, high = mean_ci(values) if len(values) else (math.nan, math.nan, math.nan)
                 if len(values) < (planned or {}).get(metric, 0):
                     low = high = math.nan
+                    row["partial"] = row["partial"] or len(values) > 0
                 row.update({f"{metric}_mean": mean, f"{metric}_ci_low": low, f"{metric}_ci_high": high,
                             f"{metric}_n": len(values)})
             epochs = group.get("epochs_run", pd.Series(dtype=float)).dropna()
@@ -161,11 +163,18 @@ def references_separated(group: pd.DataFrame) -> bool | None:
     return ends["ground_truth"][0] > ends["random_policy"][1]
 
 
+def contenders(group: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``group`` that are ranked and marked best: methods (not references) whose every
+    metric has the seeds the benchmark plans (not ``partial``)."""
+    partial = group["partial"].astype(bool) if "partial" in group else False
+    return group[~group["reference"].astype(bool) & ~partial]
+
+
 def rank_metrics(group: pd.DataFrame) -> list[str]:
-    """The metrics the methods (not the references) of one env's rows are ranked by: those of
-    :data:`RANKED` that every such method has a value of; not the RL score where the env's references
-    are not separated (:func:`references_separated`), since it then ranks noise."""
-    methods = group[~group["reference"].astype(bool)]
+    """The metrics the :func:`contenders` of one env's rows are ranked by: those of :data:`RANKED` that
+    every contender has a value of; not the RL score where the env's references are not separated
+    (:func:`references_separated`), since it then ranks noise."""
+    methods = contenders(group)
     if methods.empty:
         return []
     unranked = {"rl_score"} if references_separated(group) is False else set()
@@ -175,12 +184,12 @@ def rank_metrics(group: pd.DataFrame) -> list[str]:
 def add_ranks(table: pd.DataFrame) -> pd.DataFrame:
     """``mean_rank``: per env, each method's rank on each of :func:`rank_metrics` (1 = best mean,
     ties share the average rank), averaged over those metrics; ``rank``: the order of ``mean_rank``
-    (1 = best; equal mean ranks share the lower rank). References have neither."""
+    (1 = best; equal mean ranks share the lower rank). References and partial rows have neither."""
     table = table.copy()
     table["mean_rank"] = np.nan
     table["rank"] = pd.array([pd.NA] * len(table), dtype="Int64")
     for _, group in table.groupby("env", sort=False):
-        methods = group[~group["reference"].astype(bool)]
+        methods = contenders(group)
         metrics = rank_metrics(group)
         if not metrics:
             continue
@@ -194,14 +203,14 @@ def add_ranks(table: pd.DataFrame) -> pd.DataFrame:
 
 def best_rows(group: pd.DataFrame, metric: str) -> set[Any]:
     """Index labels of the rows of one env's table holding the best mean of ``metric`` among the
-    methods (references are never marked: the ground-truth agent would always win the RL score);
+    :func:`contenders` (references are never marked: the ground-truth agent would always win the RL score);
     empty for ``state_std`` (no better direction), when no method has the metric, and for the RL
     score where the env's references are not separated."""
     if metric not in RANKED or f"{metric}_mean" not in group:
         return set()
     if metric == "rl_score" and references_separated(group) is False:
         return set()
-    values = group.loc[~group["reference"].astype(bool), f"{metric}_mean"].dropna()
+    values = contenders(group)[f"{metric}_mean"].dropna()
     if values.empty:
         return set()
     best = values.max() if METRICS[metric][0] else values.min()
