@@ -381,3 +381,60 @@ def test_ray_backend_gives_the_same_leaderboard(finished: Path, tmp_path: Path) 
         ray.shutdown()
     for name in ("leaderboard.csv", "runs.csv", "rl_runs.csv"):
         assert (tmp_path / "out" / name).read_bytes() == (finished / "out" / name).read_bytes(), name
+
+
+def _published_copy(finished: Path, tmp_path: Path) -> Path:
+    """The finished leaderboard folder, copied, as if its work directory were gone."""
+    import shutil
+
+    folder = tmp_path / "out"
+    shutil.copytree(finished / "out", folder)
+    timing = json.loads((folder / "timing.json").read_text())
+    (folder / "timing.json").write_text(json.dumps({**timing, "work_dir": str(tmp_path / "gone")}))
+    return folder
+
+
+def test_the_leaderboard_folder_stands_without_its_work_directory(finished: Path, tmp_path: Path, capsys) -> None:
+    folder = _published_copy(finished, tmp_path)
+    published = records(folder)
+    assert set(published) == set(records(finished / "work"))  # every finished cell
+    rl = published["rl__CartPole-v0__autoencoder__seed0"]
+    assert rl["settings"]["n_steps"] == 64 and [p["timesteps"] for p in rl["curve_points"]][0] == 0
+    assert main(["leaderboard", str(folder), "--out", str(folder)]) == 0
+    for name in ("leaderboard.csv", "runs.csv", "rl_runs.csv", "curves.csv", "aggregates.csv"):
+        assert (folder / name).read_bytes() == (finished / "out" / name).read_bytes(), name
+    # the runs are not here: their pictures are the ones the folder had
+    assert (folder / "plots" / "CartPole-v0" / "autoencoder_seed0_training.png").read_bytes() == (
+        finished / "out" / "plots" / "CartPole-v0" / "autoencoder_seed0_training.png").read_bytes()
+    assert "no run directory" not in capsys.readouterr().err
+
+
+def test_a_new_work_directory_adopts_the_published_records(finished: Path, tmp_path: Path, capsys) -> None:
+    import torch
+
+    folder = _published_copy(finished, tmp_path)
+    config = write_config(tmp_path)
+    assert run_benchmark(config, progress=False) == folder
+    assert "0 computed, 19 reused (19 from the leaderboard folder's records)" in capsys.readouterr().err
+    for name in ("leaderboard.csv", "runs.csv", "rl_runs.csv", "curves.csv"):
+        assert (folder / name).read_bytes() == (finished / "out" / name).read_bytes(), name
+    # a third RL seed trains on the encoder of seed 0, whose run is not here: it is made again (with its
+    # dataset), the same run, and its metrics are not computed again
+    more = write_config(tmp_path, "more.yaml", **{"  n_eval: 2": "  n_eval: 2\n  seeds: [0, 1, 2]"})
+    run_benchmark(more, dry_run=True)
+    plan_text = capsys.readouterr().out
+    assert "to do: train/CartPole-v0/autoencoder/seed0" in plan_text and "(1 remade)" in plan_text
+    run_benchmark(more, progress=False)
+    assert "5 computed, 17 reused" in capsys.readouterr().err  # 22 cells: dataset and train seed0 again, 3 agents of seed 2
+    computed = {key for key, r in records(tmp_path / "work").items() if "settings" in r or key.startswith("dataset")}
+    assert "train__CartPole-v0__autoencoder__seed0" in computed and "metrics__CartPole-v0__autoencoder__seed0" not in computed
+    remade = torch.load(tmp_path / "work/runs/CartPole-v0/autoencoder/seed0/model.pt", map_location="cpu")
+    original = torch.load(finished / "work/runs/CartPole-v0/autoencoder/seed0/model.pt", map_location="cpu")
+    assert remade.keys() == original.keys() and all(torch.equal(remade[k], original[k]) for k in original)
+    assert set(pd.read_csv(folder / "rl_runs.csv")["seed"]) == {0, 1, 2}
+
+
+def test_a_published_record_of_other_settings_is_not_adopted(finished: Path, tmp_path: Path, capsys) -> None:
+    _published_copy(finished, tmp_path)
+    run_benchmark(write_config(tmp_path, **{"state_dim: 6": "state_dim: 5"}), dry_run=True)
+    assert "15 cell(s) done by the records" in capsys.readouterr().out  # ae_wide's 4 cells are not

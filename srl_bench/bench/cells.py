@@ -260,10 +260,16 @@ def read_record(work: Path, cell: Cell) -> dict[str, Any] | None:
 def is_done(record: dict[str, Any] | None, cell: Cell, work: Path) -> bool:
     """Whether ``record`` is a finished result of exactly this cell: its fingerprint, and the settings
     its output records (for cells with settings). Whether the cells it reads are done is the caller's
-    to check (:func:`current_records`)."""
+    to check (:func:`current_records`). A record whose output is not in ``work`` (one adopted from a
+    leaderboard folder, ``srl_bench.bench.published``) is checked against the settings it carries."""
     if record is None or record.get("status") != "done" or record.get("fingerprint") != cell.fingerprint:
         return False
-    return cell.settings is None or recorded_settings(work, cell) == cell.settings
+    if cell.settings is None:
+        return True
+    made_with = recorded_settings(work, cell)
+    if made_with is None and not (work / cell.out).exists():  # a published record: its output is elsewhere
+        made_with = record.get("settings")
+    return made_with == cell.settings
 
 
 def current_records(cells: list[Cell], records: dict[str, dict[str, Any] | None], work: Path) -> set[str]:
@@ -306,6 +312,8 @@ def compute(cell: dict[str, Any], work_dir: str, threads: int) -> dict[str, Any]
                     import_module(module, "benchmark", paths=spec.paths)
                 result = COMPUTE[spec.stage](spec, work)
                 record.update(status="done", result=result)
+                if spec.settings is not None:  # so the record stands without its output (srl_bench.bench.published)
+                    record["settings"] = recorded_settings(work, spec)
             except (Exception, SystemExit) as exc:  # noqa: BLE001 - a failing cell must not stop the others
                 traceback.print_exc(file=log)
                 message = str(exc) if isinstance(exc, SrlBenchError) else f"{type(exc).__name__}: {exc}"

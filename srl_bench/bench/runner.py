@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from srl_bench.bench.backends import make_backend
-from srl_bench.bench.cells import RECORDS, STAGES, Cell, current_records, plan, read_record
+from srl_bench.bench.cells import RECORDS, STAGES, Cell, current_records, plan, read_record, record_path
+from srl_bench.bench.published import adoptable, outputs_to_remake
 from srl_bench.bench.config import BenchmarkConfig, load_benchmark, resolve_benchmark_path, select_part
 from srl_bench.errors import SrlBenchError
 from srl_bench.publish import check_output_path
@@ -39,6 +40,8 @@ class Status:
     computed: set[str] = field(default_factory=set)
     failed: set[str] = field(default_factory=set)
     skipped: set[str] = field(default_factory=set)
+    adopted: set[str] = field(default_factory=set)  # reused by a record from the leaderboard folder
+    remake: set[str] = field(default_factory=set)  # done, but their output (not here) is read by a cell to do
 
     def done(self, key: str) -> bool:
         return key in self.reused or key in self.computed
@@ -54,13 +57,28 @@ def benchmark_paths(config: BenchmarkConfig, out: str | Path | None, work_dir: s
     return Path(out or config.out or work / "leaderboard"), work
 
 
-def survey(config: BenchmarkConfig, work: Path, fresh: bool) -> Status:
-    """The plan, and which of its cells are already done."""
+def survey(config: BenchmarkConfig, work: Path, fresh: bool, published: Path | None = None) -> Status:
+    """The plan, and which of its cells are already done: in ``work``, or by a record the leaderboard
+    folder ``published`` carries (``srl_bench.bench.published``; not with ``fresh``)."""
     cells = plan(config)
     records = {cell.key: None if fresh else read_record(work, cell) for cell in cells}
-    status = Status(cells, records)
-    status.reused = current_records(cells, records, work)
+    adopted = {} if fresh or published is None else adoptable(published, cells, records)
+    status = Status(cells, {**records, **adopted}, adopted=set(adopted))
+    status.reused = current_records(cells, status.records, work)
+    status.adopted &= status.reused
+    # an adopted cell whose output is not here is made again when a cell still to compute reads it
+    status.remake = outputs_to_remake(cells, {c.key for c in cells if c.key not in status.reused}, work)
+    status.reused -= status.remake
     return status
+
+
+def adopt(status: Status, work: Path) -> None:
+    """Write the adopted records into ``work``, where the cells' records live."""
+    from srl_bench.publish import write_json_atomic
+
+    by_key = {cell.key: cell for cell in status.cells}
+    for key in sorted(status.adopted):
+        write_json_atomic(record_path(work, by_key[key]), status.records[key])
 
 
 def _similar(stage: str, key: str) -> list[tuple[str, ...]]:
@@ -103,16 +121,25 @@ def estimate_seconds(status: Status, spent: dict[tuple[str, ...], list[float]]) 
 def describe_plan(status: Status, jobs: int, work: Path) -> str:
     """The --dry-run report: cells per stage, what is done, what is stale, and the time left (estimated
     from every cell finished in ``work``)."""
-    lines = [f"{'stage':<8} {'cells':>6} {'done':>6} {'to do':>6}  (stale: done before with other settings)"]
-    left = estimate_seconds(status, past_seconds(work))
+    lines = [f"{'stage':<8} {'cells':>6} {'done':>6} {'to do':>6}  (stale: done before with other settings; "
+             "remade: done, but a cell to do reads its output, which is not here)"]
+    if status.adopted:
+        lines.insert(0, f"{len(status.adopted)} cell(s) done by the records the leaderboard folder carries")
+    spent = past_seconds(work)
+    for key in status.adopted:  # not in ``work`` before the benchmark runs
+        for group in _similar(key.split("/")[0], key):
+            spent[group].append(float(status.records[key].get("seconds", 0.0)))
+    left = estimate_seconds(status, spent)
     for stage in STAGES:
         cells = [c for c in status.cells if c.stage == stage]
         if not cells:
             continue
         done = sum(status.done(c.key) for c in cells)
-        stale = sum(1 for c in cells if not status.done(c.key) and status.records[c.key] is not None
-                    and status.records[c.key].get("status") == "done")
-        lines.append(f"{stage:<8} {len(cells):>6} {done:>6} {len(cells) - done:>6}" + (f"  ({stale} stale)" if stale else ""))
+        remade = sum(c.key in status.remake for c in cells)
+        stale = sum(1 for c in cells if not status.done(c.key) and c.key not in status.remake
+                    and status.records[c.key] is not None and status.records[c.key].get("status") == "done")
+        notes = [f"{stale} stale"] * bool(stale) + [f"{remade} remade"] * bool(remade)
+        lines.append(f"{stage:<8} {len(cells):>6} {done:>6} {len(cells) - done:>6}" + (f"  ({', '.join(notes)})" if notes else ""))
     todo = [c for c in status.cells if not status.done(c.key)]
     for cell in todo[:40]:
         lines.append(f"  to do: {cell.key}")
@@ -198,7 +225,9 @@ def summary_lines(status: Status, seconds: float) -> list[str]:
 
     per_stage = stage_seconds([cell for cell in status.cells if cell.key in status.computed], status.records)
     stages = ", ".join(f"{stage} {per_stage[stage] / 60:.1f} min" for stage in STAGES if stage in per_stage)
-    return [f"cells: {len(status.computed)} computed, {len(status.reused)} reused, {len(status.failed)} failed, "
+    adopted = len(status.adopted & status.reused)
+    return [f"cells: {len(status.computed)} computed, {len(status.reused)} reused"
+            + (f" ({adopted} from the leaderboard folder's records)" if adopted else "") + f", {len(status.failed)} failed, "
             f"{len(status.skipped)} skipped; {seconds / 60:.1f} min wall" + (f" (compute: {stages})" if stages else "")]
 
 
@@ -221,7 +250,7 @@ def run_benchmark(config_path: str | Path, out_dir: str | Path | None = None, wo
         raise SrlBenchError(f"--jobs must be at least 1, got {jobs}")
     check_output_path(work, want_dir=True)
     check_output_path(out, want_dir=True)
-    status = survey(config, work, fresh)
+    status = survey(config, work, fresh, published=out)
     if dry_run:
         print(describe_plan(status, jobs or 1, work))
         return None
@@ -236,6 +265,7 @@ def run_benchmark(config_path: str | Path, out_dir: str | Path | None = None, wo
                           timing=compute_time(status.cells, records))
 
     remember_benchmark(work, path, whole, str(config_path))
+    adopt(status, work)
     started = time.perf_counter()
     try:
         execute(status, work, backend, jobs, address, config.threads, progress)

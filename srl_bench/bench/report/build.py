@@ -7,7 +7,8 @@ kind of ``srl_bench.publish``); :func:`render` gives one format as text.
 
 A leaderboard folder holds ``leaderboard.md`` / ``.csv`` / ``.json`` / ``.tex``, ``index.html`` (one
 self-contained page: every table and plot), ``aggregates.csv`` (across environments), ``runs.csv``,
-``rl_runs.csv``, ``curves.csv`` (the RL learning curves), ``plots/`` and ``timing.json``. Only
+``rl_runs.csv``, ``curves.csv`` (the RL learning curves), ``plots/``, ``cells/`` (the cell records, so
+the folder stands without its work directory: ``srl_bench.bench.published``) and ``timing.json``. Only
 ``leaderboard.md``, ``index.html`` and ``timing.json`` say how long it took; the CSVs and the JSON do
 not, so the same benchmark gives the same bytes however (and however often) it was run.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import shutil
 import sys
 import tempfile
 from collections import Counter
@@ -34,9 +36,13 @@ from srl_bench.bench.leaderboard import (METRICS, NO_INTERVAL, RANKED, TITLES, b
 from srl_bench.bench.report.aggregate import (BASELINE, SCORES, STATISTIC_TITLES, across_envs, best_of,
                                               improvement_over, interval_text, names_in_order, profiles,
                                               withhold_partial)
+from srl_bench.bench.published import write_records
 from srl_bench.bench.report.source import Source, collect_curves
 
 FORMATS = ("md", "csv", "html", "latex", "json")
+# the pictures of one run (seed 0 of each env × method): kind -> what its caption says
+RUN_PLOTS = {"training": "training curves", "state": "learned state against the true state",
+             "neighbours": "nearest neighbours in learned space", "reconstructions": "reconstructions"}
 CSV_FORMAT = "%.6g"
 
 
@@ -269,7 +275,7 @@ class Report:
 
     # --- plots --------------------------------------------------------------------------------------
 
-    def draw(self, folder: Path) -> list[Plot]:
+    def draw(self, folder: Path, previous: Path | None = None) -> list[Plot]:
         """Draw every plot into ``folder/plots/``; a figure that cannot be drawn is left out with a note."""
         from srl_bench.bench.report import plots as P
 
@@ -306,10 +312,10 @@ class Report:
         if self.profiles:
             add("plots/profiles.png", "across", "profiles", "performance profiles",
                 lambda p: P.plot_profiles(self.profiles, colour_of, p))
-        self._draw_runs(folder, add)
+        self._draw_runs(folder, add, previous)
         return self.plots
 
-    def _draw_runs(self, folder: Path, add: Any) -> None:
+    def _draw_runs(self, folder: Path, add: Any, previous: Path | None = None) -> None:
         """Per (env, method): seed 0 (else its lowest seed) — training curves, learned state against
         the true state, nearest neighbours, reconstructions for methods with a decoder."""
         from srl_bench.bench.report import inspect as I
@@ -327,12 +333,18 @@ class Report:
             run_dir = self.source.work / (outs[train_key] or f"runs/{key_slug}/{method}/seed{seed}")
             dataset_dir = self.source.work / outs.get(f"dataset/{key_slug}", f"datasets/{key_slug}")
             stem = f"plots/{slug}/{_slug(method)}_seed{seed}"
-            if not run_dir.is_dir():
-                self.notes.append(f"no run directory {run_dir} for {env} {method} seed {seed}; its plots are left out")
+            if not run_dir.is_dir():  # a published record: its run is not here, its pictures may be
+                kept = [kind for kind in RUN_PLOTS if previous is not None and (previous / f"{stem}_{kind}.png").is_file()]
+                for kind in kept:
+                    add(f"{stem}_{kind}.png", env, kind, f"{method} (seed {seed}): {RUN_PLOTS[kind]}",
+                        lambda p, k=kind: _copy(previous / f"{stem}_{k}.png", p), method)
+                if not kept:
+                    self.notes.append(f"no run directory {run_dir} for {env} {method} seed {seed}; its plots are left out")
                 continue
+            caption = {kind: f"{method} (seed {seed}): {what}" for kind, what in RUN_PLOTS.items()}
             log = I.train_log(run_dir)
             if log is not None:
-                add(f"{stem}_training.png", env, "training", f"{method} (seed {seed}): training curves",
+                add(f"{stem}_training.png", env, "training", caption["training"],
                     lambda p, l=log, m=method, s=seed: P.plot_training(
                         l, f"{env} · {m} (seed {s}): loss per epoch (train solid, validation dashed)", p), method)
             try:
@@ -341,22 +353,24 @@ class Report:
                 self.notes.append(f"could not encode held-out frames of {run_dir}: {type(exc).__name__}: {exc}")
                 continue
             best, corr = I.best_dimensions(sample.states, sample.truth)
-            add(f"{stem}_state.png", env, "state", f"{method} (seed {seed}): learned state against the true state",
+            add(f"{stem}_state.png", env, "state", caption["state"],
                 lambda p, s=sample, b=best, c=corr: P.plot_state_vs_truth(s, b, c, p), method)
             neighbours = I.nearest_neighbours(sample.states, sample.truth, k=k)
             if neighbours:
-                add(f"{stem}_neighbours.png", env, "neighbours", f"{method} (seed {seed}): nearest neighbours in "
-                    "learned space", lambda p, s=sample, n=neighbours: P.plot_neighbours(s, n, p), method)
+                add(f"{stem}_neighbours.png", env, "neighbours", caption["neighbours"],
+                    lambda p, s=sample, n=neighbours: P.plot_neighbours(s, n, p), method)
             if sample.reconstructions:
-                add(f"{stem}_reconstructions.png", env, "reconstructions", f"{method} (seed {seed}): reconstructions",
+                add(f"{stem}_reconstructions.png", env, "reconstructions", caption["reconstructions"],
                     lambda p, s=sample: P.plot_reconstructions(s, p), method)
 
     # --- the folder ---------------------------------------------------------------------------------
 
-    def write(self, folder: Path) -> None:
-        """Write every file of a leaderboard folder into ``folder`` (an empty directory)."""
+    def write(self, folder: Path, previous: Path | None = None) -> None:
+        """Write every file of a leaderboard folder into ``folder`` (an empty directory); ``previous``:
+        the folder it replaces, whose per-run pictures are kept for runs no longer on this machine."""
         folder = Path(folder)
-        self.draw(folder)
+        self.draw(folder, previous)
+        write_records(folder, self.source.work, self.source.cells, self.source.records)
         (folder / "leaderboard.md").write_text(self.markdown(with_plots=True))
         (folder / "leaderboard.csv").write_text(self.csv())
         (folder / "leaderboard.json").write_text(self.json_text())
@@ -387,7 +401,7 @@ def write_folder(source: Source, out: str | Path, say_notes: bool = True) -> Pat
 
     report = build_report(source)
     with Publisher(out, "benchmark", overwrite=True) as tmp:
-        report.write(tmp)
+        report.write(tmp, previous=Path(out) if Path(out).is_dir() else None)
     if say_notes:
         for note in report.notes:
             print(f"srl-bench: leaderboard: {note}", file=sys.stderr)
@@ -417,6 +431,11 @@ def render(source: Source, fmt: str) -> str:
 
 
 # --- helpers ----------------------------------------------------------------------------------------
+
+def _copy(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+
 
 def _slug(name: str) -> str:
     """A file-name-safe form of an env id or method name (``srl/CartPole-v0`` -> ``CartPole-v0``)."""

@@ -4,7 +4,8 @@ their outputs lie in.
 Two ways in. At the end of a benchmark the runner hands over its config, cells and records
 (:func:`from_benchmark`). ``srl-bench leaderboard DIR`` finds them again (:func:`from_directory`):
 DIR is a leaderboard folder (its ``timing.json`` names the work directory and the command; the
-benchmark config comes from its ``leaderboard.json``, else from the YAML the command names), or a
+benchmark config comes from its ``leaderboard.json``, else from the YAML the command names; when the
+work directory is gone, the records the folder carries stand for it: ``srl_bench.bench.published``), or a
 work directory itself (the whole benchmark its runs noted in ``WORK/benchmark.json``, every part run
 so far and what is left; else every finished cell record under ``WORK/cells/``, the environments
 named from their datasets' ``meta.json``).
@@ -23,6 +24,7 @@ import pandas as pd
 
 from srl_bench.bench.cells import RECORDS, STAGES, Cell, current_records, plan, read_record
 from srl_bench.bench.config import BenchmarkConfig
+from srl_bench.bench.published import curve_of, has_records
 from srl_bench.errors import SrlBenchError
 
 
@@ -198,6 +200,8 @@ def from_directory(path: str | Path) -> Source:
             raise SrlBenchError(f"{path / 'timing.json'} does not name the benchmark's work directory (no "
                                 "'work_dir'); give the work directory itself")
         work = Path(timing["work_dir"])
+        if not (work / RECORDS).is_dir() and has_records(path):  # the work directory is gone: the folder's records
+            work = path
         if not (work / RECORDS).is_dir():
             raise SrlBenchError(f"the work directory {work} that {path / 'timing.json'} names has no cell records "
                                 f"({work / RECORDS} is missing; a relative path is read from the current directory, "
@@ -235,13 +239,8 @@ def collect_curves(source: Source) -> pd.DataFrame:
     frames = []
     for cell in source.done("rl"):
         _, slug, name, seed_part = cell.key.split("/")
-        result = (source.records.get(cell.key) or {}).get("result") or {}
-        curve = source.work / (result.get("curve") or f"{cell.out}/curve.csv")
-        try:
-            frame = pd.read_csv(curve)
-        except (OSError, ValueError, pd.errors.ParserError):
-            continue
-        if not {"timesteps", "mean_return"} <= set(frame.columns):
+        frame = curve_of(source.work, source.records.get(cell.key) or {}, f"{cell.out}/curve.csv")
+        if frame is None or not {"timesteps", "mean_return"} <= set(frame.columns):
             continue
         frame = frame.assign(env=source.env_ids.get(slug, slug), representation=name,
                              seed=int(seed_part.removeprefix("seed")))
