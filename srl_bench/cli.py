@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from pathlib import Path
 from typing import Any, Sequence
@@ -188,9 +189,11 @@ def cmd_leaderboard(args: argparse.Namespace) -> None:
         check_output_path(args.out, want_dir=folder)
     source = from_directory(args.dir)
     if folder:
+        if source.resume and "--out" not in source.resume:  # so finishing it adopts this folder's records
+            source.resume += f" --out {shlex.quote(str(args.out))}"
         out = write_folder(source, args.out)
         print(f"wrote {out}/: leaderboard.md, .csv, .json, .tex, index.html, aggregates.csv, runs.csv, rl_runs.csv, "
-              f"curves.csv and plots/ (from the cell records of {source.work})")
+              f"curves.csv, plots/ and cells/ (from the cell records of {source.work})")
         return
     text = render(source, args.format or "md")
     if args.out is None:

@@ -367,6 +367,10 @@ def test_method_selects_rows_and_keeps_the_references(tmp_path: Path, capsys) ->
     shown = capsys.readouterr().out
     assert f"**Incomplete**: {done} of {len(whole)} cells done" in shown
     assert f"`srl-bench benchmark {config}` finishes it" in shown
+    # gathered into a folder, finishing it goes on from that folder's records
+    assert main(["leaderboard", str(tmp_path / "work"), "--out", str(tmp_path / "gathered")]) == 0
+    gathered = (tmp_path / "gathered" / "leaderboard.md").read_text()
+    assert f"`srl-bench benchmark {config} --out {tmp_path / 'gathered'}` finishes it" in gathered
     assert main(["benchmark", str(config), "--method", "autoencodr", "--dry-run"]) == 2
     assert "did you mean 'autoencoder'" in capsys.readouterr().err
 
