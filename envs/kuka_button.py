@@ -11,7 +11,7 @@ gripper vertical). The table's near edge is at x = 0.15. A red push button
 (``envs/assets/button.urdf``: a cap on a short prismatic joint in a dark housing) sits at
 (0.55, 0) or, with ``random_target=True``, anywhere in x ∈ 0.55 ± 0.15, y ∈ ± 0.3. The camera
 looks down at 35° over the table's far corner towards the robot; the image is rendered by
-``ER_TINY_RENDERER`` at the observation size.
+``ER_TINY_RENDERER`` at the observation size, the arm from simplified meshes (``arm_mesh``).
 
 Control moves the gripper's tool point (between the closed fingertips, at their ends) by ``STEP``
 = 3 cm per step through inverse kinematics, with Gaussian noise on every move: ``Discrete(6)``
@@ -84,6 +84,7 @@ with _silenced(1), _silenced(2):
     import pybullet_data
     from pybullet_utils import bullet_client
 
+from srl_bench.envs._arm_mesh import ARM_SDF, simplified_arm_sdf
 from srl_bench.envs._common import FrameEnv, image_space, parse_image_size
 
 STEP = 0.03  # metres the tool point moves per action
@@ -151,9 +152,16 @@ class KukaButtonEnv(FrameEnv):
         random_target: draw the button's position on the table at every reset.
         max_steps: step cap; the episode truncates when reached.
         render_mode: ``None`` or ``"rgb_array"`` (``render()`` returns the current frame).
+        arm_mesh: ``"simplified"`` (the arm drawn from a third of its triangles, ~2× faster to draw,
+            frames within a few grey levels; ``envs/_arm_mesh.py``) or ``"full"`` (``pybullet_data``'s
+            meshes). Collisions use the full meshes either way.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
+    ARM_MESHES = ("simplified", "full")
+    # what its frames look like; in the benchmark's cell fingerprints, so cells drawn another way are redone.
+    # 2: the arm drawn from simplified meshes by default (1: pybullet_data's)
+    revision = 2
     state_names = ("gripper_dx", "gripper_dy", "gripper_dz", "button_x", "button_y")
 
     def __init__(
@@ -163,9 +171,13 @@ class KukaButtonEnv(FrameEnv):
         random_target: bool = False,
         max_steps: int = 250,
         render_mode: str | None = None,
+        arm_mesh: str = "simplified",
     ) -> None:
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
+        if arm_mesh not in self.ARM_MESHES:
+            raise ValueError(f"arm_mesh must be one of {', '.join(map(repr, self.ARM_MESHES))}, got {arm_mesh!r}")
+        self.arm_mesh = arm_mesh
         for name, value in (("continuous", continuous), ("random_target", random_target)):
             if not isinstance(value, (bool, np.bool_)):
                 raise ValueError(f"{name} must be True or False, got {value!r}")
@@ -223,7 +235,8 @@ class KukaButtonEnv(FrameEnv):
             ),
             basePosition=(ROBOT_BASE_POSITION[0] - 0.02, 0.0, ROBOT_BASE_POSITION[2] - pedestal_height / 2),
         )
-        self._kuka = client.loadSDF("kuka_iiwa/kuka_with_gripper2.sdf")[0]
+        arm = ARM_SDF if self.arm_mesh == "full" else simplified_arm_sdf(pybullet_data.getDataPath())
+        self._kuka = client.loadSDF(arm)[0]
         client.resetBasePositionAndOrientation(self._kuka, ROBOT_BASE_POSITION, (0.0, 0.0, 0.0, 1.0))
         self._dof_joints = [
             j for j in range(client.getNumJoints(self._kuka)) if client.getJointInfo(self._kuka, j)[3] > -1

@@ -442,3 +442,17 @@ def test_a_published_record_of_other_settings_is_not_adopted(finished: Path, tmp
     _published_copy(finished, tmp_path)
     run_benchmark(write_config(tmp_path, **{"state_dim: 6": "state_dim: 5"}), dry_run=True)
     assert "15 cell(s) done by the records" in capsys.readouterr().out  # ae_wide's 4 cells are not
+
+
+def test_an_env_revision_is_in_its_own_cells_fingerprints(tmp_path: Path) -> None:
+    from srl_bench.bench.cells import plan
+    from srl_bench.bench.config import load_benchmark
+
+    cart_pole = "  - {id: srl/CartPole-v0, episodes: 8, max_steps: 20, image_size: 16}"
+    alone = {c.key: c for c in plan(load_benchmark(write_config(tmp_path)))}
+    both = {c.key: c for c in plan(load_benchmark(write_config(tmp_path, "both.yaml", **{
+        cart_pole: cart_pole + "\n  - {id: srl/KukaButton-v0, episodes: 2, max_steps: 5, image_size: 16}"})))}
+    assert both["dataset/KukaButton-v0"].spec["env_revision"] == 2  # the arm drawn from simplified meshes
+    assert both["rl/KukaButton-v0/ground_truth/seed0"].spec["env_revision"] == 2
+    assert all(both[key].fingerprint == cell.fingerprint for key, cell in alone.items())  # cart-pole's kept
+    assert "env_revision" not in both["dataset/CartPole-v0"].spec

@@ -5,10 +5,12 @@ from __future__ import annotations
 import multiprocessing
 import warnings
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
 import pybullet
+import pybullet_data
 import pytest
 from gymnasium.utils.env_checker import check_env
 
@@ -262,6 +264,7 @@ def test_close_disconnects_and_is_idempotent():
         ({"random_target": 1}, "random_target"),
         ({"max_steps": 0}, "max_steps"),
         ({"render_mode": "rgb"}, "render_mode"),
+        ({"arm_mesh": "low"}, "arm_mesh"),
     ],
 )
 def test_bad_kwargs_raise_a_clear_value_error(kwargs, message):
@@ -305,3 +308,43 @@ def test_worker_processes_reproduce_the_in_process_episode():
         results = list(pool.map(_seeded_states, (10, 11)))
     for got, want in zip(results, expected):
         np.testing.assert_array_equal(got, want)
+
+
+def test_cluster_vertices_on_a_known_mesh():
+    from srl_bench.envs._arm_mesh import cluster_vertices
+
+    # a unit square of two triangles, plus a sliver whose corners fall in one cell
+    vertices = np.array([[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0], [0.01, 0.01, 0], [0.02, 0, 0]], dtype=float)
+    faces = np.array([[0, 1, 2], [0, 2, 3], [0, 4, 5]])
+    merged, kept, normals = cluster_vertices(vertices, faces, cell=0.5)
+    assert len(merged) == 4 and len(kept) == 2  # the sliver collapsed into the corner's vertex
+    assert np.allclose(merged[kept[0, 0]], [0.01, 0.01 / 3, 0])  # the mean of the three merged vertices
+    assert np.allclose(normals, [0, 0, 1])  # counter-clockwise winding seen from +z kept
+
+
+def test_the_simplified_arm_looks_like_the_full_one_and_moves_the_same():
+    from srl_bench.envs._arm_mesh import read_obj
+
+    simplified, full = KukaButtonEnv(), KukaButtonEnv(arm_mesh="full")
+    try:
+        frames = []
+        for environment in (simplified, full):
+            observation, info = environment.reset(seed=3)
+            states, seen = [info["state"]], [observation]
+            for action in (0, 2, 4, 1, 5, 3):
+                observation, *_, info = environment.step(action)
+                states.append(info["state"])
+                seen.append(observation)
+            frames.append((np.stack(seen).astype(int), np.stack(states)))
+        (pixels_s, states_s), (pixels_f, states_f) = frames
+        assert np.array_equal(states_s, states_f)  # collisions and dynamics use the full meshes either way
+        difference = np.abs(pixels_s - pixels_f)
+        assert 0 < difference.mean() < 2.0 and (difference.max(axis=-1) > 60).mean() < 0.02
+        sdf = Path(kuka_button.simplified_arm_sdf(pybullet_data.getDataPath()))
+        simplified_triangles = sum(len(read_obj(mesh)[1]) for mesh in sdf.parent.glob("link_*.obj"))
+        full_triangles = sum(len(read_obj(Path(pybullet_data.getDataPath()) / "kuka_iiwa/meshes" / mesh.name)[1])
+                             for mesh in sdf.parent.glob("link_*.obj"))
+        assert simplified_triangles < full_triangles / 3 + 100 and full_triangles > 14000
+    finally:
+        simplified.close()
+        full.close()

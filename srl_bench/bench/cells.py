@@ -4,8 +4,8 @@ A benchmark is a graph of cells: a ``dataset`` per env; per env × method × see
 ``metrics``; per env × encoder of your own (× seed, for a seeded factory) its ``metrics`` only; per RL
 env × representation × RL seed an ``rl`` agent (the references ``ground_truth``, ``random_policy`` and
 ``raw_pixels``, and the encoders of your own, need no training run). Each cell has a fingerprint: a
-hash of everything that determines its result (its settings, srl-bench's version and the fingerprints
-of the cells it reads; for a method or an encoder from outside srl-bench, the module it comes from and
+hash of everything that determines its result (its settings, srl-bench's version, the env's
+``revision`` where its class declares one, and the fingerprints of the cells it reads; for a method or an encoder from outside srl-bench, the module it comes from and
 a hash of that module's source file), so a rerun redoes exactly the cells whose inputs changed.
 
 A training or RL cell also carries its ``settings``: the hyper-parameters it is made with, resolved
@@ -153,6 +153,21 @@ def encoder_identity(entry: EncoderEntry, config: BenchmarkConfig) -> dict[str, 
     return {"factory": entry.factory, "kwargs": entry.kwargs, "sha256": source_digest(module_file(module))}
 
 
+def env_revision(env_id: str) -> int | None:
+    """The ``revision`` an env's class declares (how its frames are drawn; bumped when that changes),
+    None when it declares none or is not registered."""
+    import gymnasium
+    from gymnasium.envs.registration import load_env_creator
+
+    try:
+        entry = gymnasium.spec(env_id).entry_point
+        creator = load_env_creator(entry) if isinstance(entry, str) else entry
+    except Exception:  # noqa: BLE001 - the config's own checks name an env that does not exist
+        return None
+    revision = getattr(creator, "revision", None)
+    return int(revision) if isinstance(revision, int) else None
+
+
 def encoder_seeds(entry: EncoderEntry, config: BenchmarkConfig) -> list[int | None]:
     """The seeds an encoder of your own is made with: the benchmark's for a seeded factory, else one."""
     return list(config.seeds) if entry.seeded else [None]
@@ -177,10 +192,13 @@ def plan(config: BenchmarkConfig) -> list[Cell]:
     encoders = {entry.name: encoder_identity(entry, config) for entry in config.encoders}
 
     evaluate = config.evaluate.model_dump()
+    # an env that declares a revision has it in its dataset and RL cells (others keep their fingerprints)
+    revised = {env.id: {"env_revision": r} if (r := env_revision(env.id)) is not None else {} for env in config.envs}
     for env in config.envs:
         dataset = add(Cell(f"dataset/{env.slug}", "dataset", {
             "env_id": env.id, "episodes": env.episodes, "seed": env.seed, "image_size": env.image_size,
             "policy": env.policy, "max_steps": env.max_steps, "env_kwargs": env.env_kwargs, "workers": env.workers,
+            **revised[env.id],
         }, out=f"datasets/{env.slug}"))
         for method in config.methods:
             overrides = _train_overrides(config, env, method)
@@ -210,7 +228,7 @@ def plan(config: BenchmarkConfig) -> list[Cell]:
             algo = rl.algo_for(env.id)
             common = {"env_id": env.id, "algo": algo, "timesteps": rl.timesteps.get(env.id), "n_eval": rl.n_eval_for(env.id),
                       "eval_freq": rl.eval_freq, "hyperparams": rl.set, "device": config.device,
-                      "env_kwargs": env.env_kwargs, "image_size": env.image_size}
+                      "env_kwargs": env.env_kwargs, "image_size": env.image_size, **revised.get(env.id, {})}
             options = {"timesteps": common["timesteps"], "n_eval": common["n_eval"], "eval_freq": rl.eval_freq}
             settings = rl_settings(algo, env.id, rl.set, options)
             if not settings["deterministic_eval"]:  # named only then, so greedy evaluations keep their fingerprints
