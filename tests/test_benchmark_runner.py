@@ -456,3 +456,16 @@ def test_an_env_revision_is_in_its_own_cells_fingerprints(tmp_path: Path) -> Non
     assert both["rl/KukaButton-v0/ground_truth/seed0"].spec["env_revision"] == 2
     assert all(both[key].fingerprint == cell.fingerprint for key, cell in alone.items())  # cart-pole's kept
     assert "env_revision" not in both["dataset/CartPole-v0"].spec
+
+
+def test_a_part_run_into_the_folder_of_the_whole_keeps_the_other_records(finished: Path, tmp_path: Path,
+                                                                        capsys) -> None:
+    folder = _published_copy(finished, tmp_path)
+    before = set(records(folder))
+    run_benchmark(write_config(tmp_path), rows=["autoencoder"], progress=False)
+    assert set(pd.read_csv(folder / "leaderboard.csv")["method"]) == {"autoencoder", "ground_truth", "random_policy"}
+    assert set(records(folder)) == before  # random's and ae_wide's records are still there
+    capsys.readouterr()
+    run_benchmark(write_config(tmp_path), progress=False)  # and the whole benchmark needs nothing computed
+    assert "0 computed, 19 reused" in capsys.readouterr().err
+    assert (folder / "runs.csv").read_bytes() == (finished / "out" / "runs.csv").read_bytes()

@@ -8,6 +8,8 @@ made with (``settings``: train and RL cells) and, for an RL cell, its learning c
 (``curve_points``). A leaderboard folder is thereby a work directory without outputs:
 
 - ``srl-bench leaderboard FOLDER`` remakes the tables from it when the work directory is gone;
+- a folder written again keeps the records of cells outside the benchmark part it now shows (a
+  ``--method`` or ``--env`` run into the folder of the whole benchmark loses nothing);
 - ``srl-bench benchmark CONFIG --out FOLDER`` adopts the folder's records into a new work directory
   (a cell's record is adopted when its fingerprint is the cell's and the work directory has no
   finished record of it), so a fresh clone, another machine or a contributor's run computes only what
@@ -68,6 +70,22 @@ def write_records(folder: Path, work: Path, cells: list[Cell], records: dict[str
             write_json_atomic(record_path(folder, cell), published_record(work, cell, record))
             count += 1
     return count
+
+
+def keep_other_records(previous: Path, folder: Path, cells: list[Cell]) -> int:
+    """Copy into ``folder/cells/`` the records of ``previous`` (the folder it replaces) that belong to none
+    of ``cells``: a run of one part of a benchmark into the folder of the whole keeps the other parts'
+    records. Returns how many."""
+    if not has_records(previous):
+        return 0
+    ours = {cell.record_name for cell in cells}
+    (folder / RECORDS).mkdir(parents=True, exist_ok=True)
+    kept = 0
+    for path in sorted((previous / RECORDS).glob("*.json")):
+        if path.name not in ours and not (folder / RECORDS / path.name).exists():
+            (folder / RECORDS / path.name).write_bytes(path.read_bytes())
+            kept += 1
+    return kept
 
 
 def has_records(folder: Path) -> bool:

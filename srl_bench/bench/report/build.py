@@ -36,7 +36,7 @@ from srl_bench.bench.leaderboard import (METRICS, NO_INTERVAL, RANKED, TITLES, b
 from srl_bench.bench.report.aggregate import (BASELINE, SCORES, STATISTIC_TITLES, across_envs, best_of,
                                               improvement_over, interval_text, names_in_order, profiles,
                                               withhold_partial)
-from srl_bench.bench.published import write_records
+from srl_bench.bench.published import keep_other_records, write_records
 from srl_bench.bench.report.source import Source, collect_curves
 
 FORMATS = ("md", "csv", "html", "latex", "json")
@@ -371,6 +371,8 @@ class Report:
         folder = Path(folder)
         self.draw(folder, previous)
         write_records(folder, self.source.work, self.source.cells, self.source.records)
+        if previous is not None:
+            keep_other_records(previous, folder, self.source.cells)
         (folder / "leaderboard.md").write_text(self.markdown(with_plots=True))
         (folder / "leaderboard.csv").write_text(self.csv())
         (folder / "leaderboard.json").write_text(self.json_text())
