@@ -205,7 +205,9 @@ def from_directory(path: str | Path) -> Source:
         if not (work / RECORDS).is_dir():
             raise SrlBenchError(f"the work directory {work} that {path / 'timing.json'} names has no cell records "
                                 f"({work / RECORDS} is missing; a relative path is read from the current directory, "
-                                "so run this where the benchmark ran, or give the work directory itself)")
+                                "so run this where the benchmark ran, or give the work directory itself), and "
+                                f"{path} carries none of its own (no {RECORDS}/: made before leaderboard folders "
+                                "kept their records)")
         command = str(timing.get("command", ""))
         source = _planned(_config_of_folder(path, command), work, command, str(timing.get("timing", "")))
         if source is None:
