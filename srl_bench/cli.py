@@ -177,7 +177,7 @@ def cmd_benchmark(args: argparse.Namespace) -> None:
                         envs=args.env, rows=args.method)
     if out is not None:
         print((out / "leaderboard.md").read_text())
-        print(f"wrote {out}/: index.html (the page to share), leaderboard.{{md,csv,json,tex}}, runs.csv, rl_runs.csv, plots/")
+        print(f"wrote {out}/: index.html (the page to share), leaderboard.{{md,csv,json,tex}}, runs.csv, rl_runs.csv, plots/, cells/")
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> None:

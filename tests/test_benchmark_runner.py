@@ -404,13 +404,15 @@ def test_the_leaderboard_folder_stands_without_its_work_directory(finished: Path
     assert set(published) == set(records(finished / "work"))  # every finished cell
     rl = published["rl__CartPole-v0__autoencoder__seed0"]
     assert rl["settings"]["n_steps"] == 64 and [p["timesteps"] for p in rl["curve_points"]][0] == 0
-    assert main(["leaderboard", str(folder), "--out", str(folder)]) == 0
-    for name in ("leaderboard.csv", "runs.csv", "rl_runs.csv", "curves.csv", "aggregates.csv"):
-        assert (folder / name).read_bytes() == (finished / "out" / name).read_bytes(), name
-    # the runs are not here: their pictures are the ones the folder had
-    assert (folder / "plots" / "CartPole-v0" / "autoencoder_seed0_training.png").read_bytes() == (
-        finished / "out" / "plots" / "CartPole-v0" / "autoencoder_seed0_training.png").read_bytes()
-    assert "no run directory" not in capsys.readouterr().err
+    for again in (folder, tmp_path / "elsewhere"):  # in place, and into a new folder
+        assert main(["leaderboard", str(folder), "--out", str(again)]) == 0
+        for name in ("leaderboard.md", "leaderboard.csv", "runs.csv", "rl_runs.csv", "curves.csv", "aggregates.csv"):
+            assert (again / name).read_bytes() == (folder / name).read_bytes(), name
+        # the runs are not here: their pictures are the ones the folder had
+        assert (again / "plots" / "CartPole-v0" / "autoencoder_seed0_training.png").read_bytes() == (
+            finished / "out" / "plots" / "CartPole-v0" / "autoencoder_seed0_training.png").read_bytes()
+        assert "no run directory" not in capsys.readouterr().err
+    assert (folder / "runs.csv").read_bytes() == (finished / "out" / "runs.csv").read_bytes()
 
 
 def test_a_new_work_directory_adopts_the_published_records(finished: Path, tmp_path: Path, capsys) -> None:

@@ -334,10 +334,14 @@ class Report:
             dataset_dir = self.source.work / outs.get(f"dataset/{key_slug}", f"datasets/{key_slug}")
             stem = f"plots/{slug}/{_slug(method)}_seed{seed}"
             if not run_dir.is_dir():  # a published record: its run is not here, its pictures may be
-                kept = [kind for kind in RUN_PLOTS if previous is not None and (previous / f"{stem}_{kind}.png").is_file()]
+                # in the folder being replaced, or in the leaderboard folder the records are read from
+                drawn = {kind: next((place / f"{stem}_{kind}.png" for place in (previous, self.source.work)
+                                     if place is not None and (place / f"{stem}_{kind}.png").is_file()), None)
+                         for kind in RUN_PLOTS}
+                kept = [kind for kind, path in drawn.items() if path is not None]
                 for kind in kept:
                     add(f"{stem}_{kind}.png", env, kind, f"{method} (seed {seed}): {RUN_PLOTS[kind]}",
-                        lambda p, k=kind: _copy(previous / f"{stem}_{k}.png", p), method)
+                        lambda p, k=kind: _copy(drawn[k], p), method)
                 if not kept:
                     self.notes.append(f"no run directory {run_dir} for {env} {method} seed {seed}; its plots are left out")
                 continue
