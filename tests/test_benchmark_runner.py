@@ -471,3 +471,23 @@ def test_a_part_run_into_the_folder_of_the_whole_keeps_the_other_records(finishe
     run_benchmark(write_config(tmp_path), progress=False)  # and the whole benchmark needs nothing computed
     assert "0 computed, 19 reused" in capsys.readouterr().err
     assert (folder / "runs.csv").read_bytes() == (finished / "out" / "runs.csv").read_bytes()
+
+
+def test_each_record_reaches_the_folder_as_its_cell_finishes(finished: Path, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    tables = importlib.import_module("srl_bench.bench.leaderboard")
+    folder = _published_copy(finished, tmp_path)
+
+    def machine_gone(*args, **kwargs):  # the run dies before it writes any table
+        raise RuntimeError("machine gone")
+
+    monkeypatch.setattr(tables, "write_leaderboard", machine_gone)
+    with pytest.raises(RuntimeError, match="machine gone"):
+        run_benchmark(write_config(tmp_path, **{"seeds: [0, 1]": "seeds: [0, 1, 2]"}), progress=False)
+    published = records(folder)
+    assert {"train__CartPole-v0__autoencoder__seed2", "metrics__CartPole-v0__ae_wide__seed2",
+            "rl__CartPole-v0__autoencoder__seed2"} <= set(published)
+    assert published["rl__CartPole-v0__autoencoder__seed2"]["curve_points"]
+    assert (folder / "leaderboard.csv").read_bytes() == (finished / "out" / "leaderboard.csv").read_bytes()

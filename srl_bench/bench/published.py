@@ -8,6 +8,9 @@ made with (``settings``: train and RL cells) and, for an RL cell, its learning c
 (``curve_points``). A leaderboard folder is thereby a work directory without outputs:
 
 - ``srl-bench leaderboard FOLDER`` remakes the tables from it when the work directory is gone;
+- a benchmark run into an existing leaderboard folder writes each record there as its cell finishes,
+  so the records outlive the machine even when the run is never finished or interrupted (the tables
+  are written at the end, or on Ctrl-C);
 - a folder written again keeps the records of cells outside the benchmark part it now shows (a
   ``--method`` or ``--env`` run into the folder of the whole benchmark loses nothing);
 - ``srl-bench benchmark CONFIG --out FOLDER`` adopts the folder's records into a new work directory
@@ -15,7 +18,8 @@ made with (``settings``: train and RL cells) and, for an RL cell, its learning c
   finished record of it), so a fresh clone, another machine or a contributor's run computes only what
   the published leaderboard lacks. An adopted cell's output is made again only when a cell still to
   compute reads it (an agent trained on an encoder whose run is not on this machine); training is
-  deterministic per seed on a fixed thread count, so the remade run is the one the record scored.
+  deterministic per seed on a fixed thread count, so on the same software and kind of CPU the remade
+  run is the one the record scored (elsewhere its last bits may differ, as any rerun's would).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from typing import Any
 import pandas as pd
 
 from srl_bench.bench.cells import RECORDS, Cell, read_record, record_path, recorded_settings
-from srl_bench.publish import write_json_atomic
+from srl_bench.publish import read_marker, write_json_atomic
 
 CURVE_POINTS = "curve_points"  # an RL record's learning curve, as rows of its curve.csv
 
@@ -61,13 +65,24 @@ def published_record(work: Path, cell: Cell, record: dict[str, Any]) -> dict[str
     return published
 
 
+def publish_record(folder: Path, work: Path, cell: Cell, record: dict[str, Any]) -> None:
+    """Write one finished cell's record into the leaderboard folder ``folder`` (atomically)."""
+    write_json_atomic(record_path(folder, cell), published_record(work, cell, record))
+
+
+def is_benchmark_folder(path: Path) -> bool:
+    """Whether ``path`` is an existing srl-bench leaderboard folder (its marker says so)."""
+    marker = read_marker(path) if path.is_dir() else None
+    return marker is not None and marker.get("kind") == "benchmark"
+
+
 def write_records(folder: Path, work: Path, cells: list[Cell], records: dict[str, dict[str, Any] | None]) -> int:
     """Write the records of the finished ``cells`` into ``folder/cells/``; returns how many."""
     count = 0
     for cell in cells:
         record = records.get(cell.key)
         if record is not None and record.get("status") == "done":
-            write_json_atomic(record_path(folder, cell), published_record(work, cell, record))
+            publish_record(folder, work, cell, record)
             count += 1
     return count
 

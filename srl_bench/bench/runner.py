@@ -21,7 +21,7 @@ from typing import Any
 
 from srl_bench.bench.backends import make_backend
 from srl_bench.bench.cells import RECORDS, STAGES, Cell, current_records, plan, read_record, record_path
-from srl_bench.bench.published import adoptable, outputs_to_remake
+from srl_bench.bench.published import adoptable, is_benchmark_folder, outputs_to_remake, publish_record
 from srl_bench.bench.config import BenchmarkConfig, load_benchmark, resolve_benchmark_path, select_part
 from srl_bench.errors import SrlBenchError
 from srl_bench.publish import check_output_path
@@ -172,14 +172,16 @@ def row_order(cells: list[Cell]) -> list[Cell]:
 
 
 def execute(status: Status, work: Path, backend_name: str, jobs: int | None, address: str | None, threads: int,
-            progress: bool) -> None:
-    """Compute every cell not done, dependencies first, ``jobs`` at a time."""
+            progress: bool, records_to: Path | None = None) -> None:
+    """Compute every cell not done, dependencies first, ``jobs`` at a time; each finished cell's record
+    is also published into the leaderboard folder ``records_to`` as it comes (when given)."""
     from tqdm.auto import tqdm
 
     todo = [cell for cell in row_order(status.cells) if not status.done(cell.key)]
     if not todo:
         return
     backend = make_backend(backend_name, str(work), threads, jobs, address)
+    by_key = {cell.key: cell for cell in todo}
     waiting = list(todo)
     running: set[str] = set()
     bar = tqdm(total=len(todo), desc="cells", unit="cell", disable=not progress, dynamic_ncols=True)
@@ -199,6 +201,8 @@ def execute(status: Status, work: Path, backend_name: str, jobs: int | None, add
                 status.records[record["key"]] = record
                 if record["status"] == "done":
                     status.computed.add(record["key"])
+                    if records_to is not None:
+                        publish_record(records_to, work, by_key[record["key"]], record)
                 else:
                     status.failed.add(record["key"])
                     tqdm.write(f"failed: {record['key']}: {record.get('error')} (log: {work / record['log']})",
@@ -268,7 +272,10 @@ def run_benchmark(config_path: str | Path, out_dir: str | Path | None = None, wo
     adopt(status, work)
     started = time.perf_counter()
     try:
-        execute(status, work, backend, jobs, address, config.threads, progress)
+        # an earlier leaderboard folder gets each record as its cell finishes, so the records outlive
+        # this machine even if the run never ends (the tables follow at the end, or on Ctrl-C)
+        execute(status, work, backend, jobs, address, config.threads, progress,
+                records_to=out if is_benchmark_folder(out) else None)
     except KeyboardInterrupt:
         if status.reused or status.computed:  # what is done so far, marked incomplete
             leaderboard()
