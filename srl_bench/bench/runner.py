@@ -21,10 +21,10 @@ from typing import Any
 
 from srl_bench.bench.backends import make_backend
 from srl_bench.bench.cells import RECORDS, STAGES, Cell, current_records, plan, read_record, record_path
-from srl_bench.bench.published import adoptable, is_benchmark_folder, outputs_to_remake, publish_record
 from srl_bench.bench.config import BenchmarkConfig, load_benchmark, resolve_benchmark_path, select_part
+from srl_bench.bench.published import adoptable, is_benchmark_folder, outputs_to_remake, publish_record
 from srl_bench.errors import SrlBenchError
-from srl_bench.publish import check_output_path
+from srl_bench.publish import check_output_path, write_json_atomic
 
 # rough seconds per cell on 2 CPU cores, for --dry-run before anything has run
 FIRST_GUESS = {"dataset": 20.0, "train": 60.0, "metrics": 10.0, "rl": 120.0}
@@ -74,8 +74,6 @@ def survey(config: BenchmarkConfig, work: Path, fresh: bool, published: Path | N
 
 def adopt(status: Status, work: Path) -> None:
     """Write the adopted records into ``work``, where the cells' records live."""
-    from srl_bench.publish import write_json_atomic
-
     by_key = {cell.key: cell for cell in status.cells}
     for key in sorted(status.adopted):
         write_json_atomic(record_path(work, by_key[key]), status.records[key])
