@@ -282,13 +282,18 @@ def test_the_dry_run_of_one_env_is_estimated_from_the_cells_of_the_others(tmp_pa
     from srl_bench.bench.runner import FIRST_GUESS, Status, estimate_seconds, past_seconds
 
     config = write_config(tmp_path, **{"\nrl:": "\n  - {id: srl/Pendulum-v0, episodes: 2, max_steps: 10, "
-                                                "image_size: 16}\nrl:"})
+                                                "image_size: 16}\nrl:",
+                                       "timesteps: {srl/CartPole-v0: 512}": "timesteps: {srl/CartPole-v0: 512, "
+                                                                            "srl/Pendulum-v0: 2048}"})
     work = tmp_path / "work"
     (work / "cells").mkdir(parents=True)
     for key, seconds in (("train/CartPole-v0/autoencoder/seed0", 100.0), ("train/CartPole-v0/autoencoder/seed1", 300.0),
                          ("train/CartPole-v0/random/seed0", 2.0)):
         (work / "cells" / f"{key.replace('/', '__')}.json").write_text(json.dumps(
             {"key": key, "stage": "train", "fingerprint": "old", "status": "done", "seconds": seconds}))
+    (work / "cells" / "rl__CartPole-v0__autoencoder__seed0.json").write_text(json.dumps(
+        {"key": "rl/CartPole-v0/autoencoder/seed0", "stage": "rl", "fingerprint": "old", "status": "done",
+         "seconds": 60.0, "result": {"timesteps": 512}}))
     (work / "cells" / "broken.json").write_text("{")
     cells = plan(select_part(load_benchmark(config), ["Pendulum-v0"]))
     left = estimate_seconds(Status(cells, {c.key: None for c in cells}), past_seconds(work))
@@ -297,6 +302,8 @@ def test_the_dry_run_of_one_env_is_estimated_from_the_cells_of_the_others(tmp_pa
     # per seed: autoencoder its cart-pole mean, random its cart-pole time, ae_wide (never run) every train cell's mean
     assert len(trains) == 6 and left["train"] == pytest.approx(2 * (200.0 + 2.0 + 402.0 / 3))
     assert left["metrics"] == pytest.approx(FIRST_GUESS["metrics"] * sum(c.stage == "metrics" for c in cells))
+    # RL by the step: pendulum's 2048 steps cost 4 × the 60 s of cart-pole's 512, for each of its 6 agents
+    assert sum(c.stage == "rl" for c in cells) == 6 and left["rl"] == pytest.approx(6 * 60.0 * 2048 / 512)
 
 
 def test_sampled_evaluation_is_in_the_fingerprints_of_that_env_only(tmp_path: Path) -> None:

@@ -87,32 +87,51 @@ def _similar(stage: str, key: str) -> list[tuple[str, ...]]:
     return [(stage, env, name), (stage, env, ""), (stage, "", name), (stage, "", "")]
 
 
-def past_seconds(work: Path) -> dict[tuple[str, ...], list[float]]:
-    """Seconds of every finished cell recorded in ``work``, grouped as :func:`_similar` groups them:
-    all of them, whatever part of the benchmark (or which earlier settings) they were run with, so the
-    dry run of one env's part is estimated from the other envs' cells too."""
-    spent: dict[tuple[str, ...], list[float]] = defaultdict(list)
+Spent = dict[tuple[str, ...], list[tuple[float, float | None]]]  # group -> (seconds, RL timesteps) per cell
+
+
+def note_spent(spent: Spent, record: Any) -> None:
+    """Add a finished cell's record to ``spent``, in every group :func:`_similar` puts it in."""
+    if isinstance(record, dict) and record.get("status") == "done" and record.get("stage") in STAGES \
+            and isinstance(record.get("key"), str):
+        steps = (record.get("result") or {}).get("timesteps") if record["stage"] == "rl" else None
+        for group in _similar(record["stage"], record["key"]):
+            spent[group].append((float(record.get("seconds", 0.0)), float(steps) if steps else None))
+
+
+def past_seconds(work: Path) -> Spent:
+    """Seconds of every finished cell recorded in ``work`` (and an RL cell's timesteps), grouped as
+    :func:`_similar` groups them: all of them, whatever part of the benchmark (or which earlier
+    settings) they were run with, so the dry run of one env's part is estimated from the other envs'
+    cells too."""
+    spent: Spent = defaultdict(list)
     for path in sorted((work / RECORDS).glob("*.json")):
         try:
-            record = json.loads(path.read_text())
+            note_spent(spent, json.loads(path.read_text()))
         except (OSError, UnicodeDecodeError, ValueError):
             continue
-        if isinstance(record, dict) and record.get("status") == "done" and record.get("stage") in STAGES \
-                and isinstance(record.get("key"), str):
-            for group in _similar(record["stage"], record["key"]):
-                spent[group].append(float(record.get("seconds", 0.0)))
     return spent
 
 
-def estimate_seconds(status: Status, spent: dict[tuple[str, ...], list[float]]) -> dict[str, float]:
+def estimate_seconds(status: Status, spent: Spent) -> dict[str, float]:
     """Seconds of work left per stage: each cell to do costs the mean of the finished cells most like
     it in ``spent`` (:func:`past_seconds`; same stage, env and method; else same stage and env; else
-    same stage and method; else same stage), else a first guess."""
+    same stage and method; else same stage), else a first guess. An RL cell costs their mean seconds
+    per timestep times its own timesteps (another env's budget is often several times larger)."""
     left: dict[str, float] = Counter()
     for cell in status.cells:
-        if not status.done(cell.key):
-            times = next((spent[g] for g in _similar(cell.stage, cell.key) if spent.get(g)), None)
-            left[cell.stage] += sum(times) / len(times) if times else FIRST_GUESS[cell.stage]
+        if status.done(cell.key):
+            continue
+        samples = next((spent[g] for g in _similar(cell.stage, cell.key) if spent.get(g)), None)
+        if not samples:
+            left[cell.stage] += FIRST_GUESS[cell.stage]
+            continue
+        steps = cell.spec.get("timesteps") if cell.stage == "rl" else None
+        rates = [seconds / done_steps for seconds, done_steps in samples if done_steps]
+        if steps and rates:
+            left[cell.stage] += sum(rates) / len(rates) * steps
+        else:
+            left[cell.stage] += sum(seconds for seconds, _ in samples) / len(samples)
     return dict(left)
 
 
@@ -125,8 +144,7 @@ def describe_plan(status: Status, jobs: int, work: Path) -> str:
         lines.insert(0, f"{len(status.adopted)} cell(s) done by the records the leaderboard folder carries")
     spent = past_seconds(work)
     for key in status.adopted:  # not in ``work`` before the benchmark runs
-        for group in _similar(key.split("/")[0], key):
-            spent[group].append(float(status.records[key].get("seconds", 0.0)))
+        note_spent(spent, status.records[key])
     left = estimate_seconds(status, spent)
     for stage in STAGES:
         cells = [c for c in status.cells if c.stage == stage]
