@@ -218,7 +218,12 @@ def execute(status: Status, work: Path, backend_name: str, jobs: int | None, add
                 if record["status"] == "done":
                     status.computed.add(record["key"])
                     if records_to is not None:
-                        publish_record(records_to, work, by_key[record["key"]], record)
+                        try:
+                            publish_record(records_to, work, by_key[record["key"]], record)
+                        except (OSError, SrlBenchError) as exc:  # the work goes on; the tables come at the end
+                            tqdm.write(f"srl-bench: could not write records into {records_to} ({exc}); the "
+                                       "leaderboard at the end will carry them", file=sys.stderr)
+                            records_to = None
                 else:
                     status.failed.add(record["key"])
                     tqdm.write(f"failed: {record['key']}: {record.get('error')} (log: {work / record['log']})",
