@@ -42,7 +42,8 @@ def position_gtc(work: Path, env: str, dims: list[str]) -> dict[str, list[float]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--work", default=".srl-bench/standard")
+    parser.add_argument("--work", default=".srl-bench/standard",
+                        help="a work directory or a leaderboard folder (both hold the records in cells/)")
     parser.add_argument("--env", default="MiniPacman-v0")
     parser.add_argument("--dims", nargs="+", default=["pacman_row", "pacman_col"])
     parser.add_argument("--seeds", type=int, default=5, help="list only methods with this many finished seeds")
