@@ -5,8 +5,9 @@ A benchmark is a graph of cells: a ``dataset`` per env; per env × method × see
 env × representation × RL seed an ``rl`` agent (the references ``ground_truth``, ``random_policy`` and
 ``raw_pixels``, and the encoders of your own, need no training run). Each cell has a fingerprint: a
 hash of everything that determines its result (its settings, srl-bench's version, the env's
-``revision`` where its class declares one, and the fingerprints of the cells it reads; for a method or an encoder from outside srl-bench, the module it comes from and
-a hash of that module's source file), so a rerun redoes exactly the cells whose inputs changed.
+``revision`` where its class declares one, and the fingerprints of the cells it reads; for a method
+or an encoder from outside srl-bench, the module it comes from and a hash of that module's source
+file), so a rerun redoes exactly the cells whose inputs changed.
 
 A training or RL cell also carries its ``settings``: the hyper-parameters it is made with, resolved
 from the shipped YAML (``srl_bench/configs/methods/<method>.yaml``, ``configs/rl/<algo>.yaml``) and the

@@ -76,31 +76,25 @@ def is_benchmark_folder(path: Path) -> bool:
     return marker is not None and marker.get("kind") == "benchmark"
 
 
-def write_records(folder: Path, work: Path, cells: list[Cell], records: dict[str, dict[str, Any] | None]) -> int:
-    """Write the records of the finished ``cells`` into ``folder/cells/``; returns how many."""
-    count = 0
+def write_records(folder: Path, work: Path, cells: list[Cell], records: dict[str, dict[str, Any] | None]) -> None:
+    """Write the records of the finished ``cells`` into ``folder/cells/``."""
     for cell in cells:
         record = records.get(cell.key)
         if record is not None and record.get("status") == "done":
             publish_record(folder, work, cell, record)
-            count += 1
-    return count
 
 
-def keep_other_records(previous: Path, folder: Path, cells: list[Cell]) -> int:
+def keep_other_records(previous: Path, folder: Path, cells: list[Cell]) -> None:
     """Copy into ``folder/cells/`` the records of ``previous`` (the folder it replaces) that belong to none
     of ``cells``: a run of one part of a benchmark into the folder of the whole keeps the other parts'
-    records. Returns how many."""
+    records."""
     if not has_records(previous):
-        return 0
+        return
     ours = {cell.record_name for cell in cells}
     (folder / RECORDS).mkdir(parents=True, exist_ok=True)
-    kept = 0
     for path in sorted((previous / RECORDS).glob("*.json")):
         if path.name not in ours and not (folder / RECORDS / path.name).exists():
             (folder / RECORDS / path.name).write_bytes(path.read_bytes())
-            kept += 1
-    return kept
 
 
 def has_records(folder: Path) -> bool:
