@@ -125,6 +125,38 @@ def test_ties_count_by_their_expectation() -> None:
     assert errors[0] == pytest.approx((1.0 + 0.5 * 4.0 + 0.5 * 16.0) / 2)
 
 
+def _reference_expected_errors(s: np.ndarray, g: np.ndarray, k: int) -> np.ndarray:
+    """Independent brute force of the tie expectation, for states whose distances are exact (integers)."""
+    d = ((s[:, None, :] - s[None, :, :]) ** 2).sum(axis=2)
+    np.fill_diagonal(d, np.inf)
+    errors = ((g[:, None, :] - g[None, :, :]) ** 2).sum(axis=2)
+    expected = np.empty(len(s))
+    for i in range(len(s)):
+        kth = np.sort(d[i])[k - 1]
+        closer, tied = d[i] < kth, d[i] == kth
+        expected[i] = (errors[i, closer].sum() + (k - closer.sum()) * errors[i, tied].mean()) / k
+    return expected
+
+
+@pytest.mark.parametrize("k", [2, 5, 9])
+def test_tie_groups_of_every_size_on_a_lattice(k: int) -> None:
+    # a grid: each point's neighbours come in tie groups of 4 and 8, some beyond the first fetch, some
+    # (with duplicated points) beyond the second, so every path of the search is taken
+    grid = np.array([[x, y] for x in range(12) for y in range(12)], dtype=np.float64)
+    s = np.concatenate([grid, np.repeat(grid[:3], 40, axis=0)])
+    g = np.random.default_rng(k).standard_normal((len(s), 2))
+    errors = knn_sq_errors(s, [g], k=k)[0]
+    assert errors == pytest.approx(_reference_expected_errors(s, g - g.mean(axis=0), k), rel=1e-9, abs=1e-12)
+
+
+def test_matches_the_brute_force_on_anisotropic_high_dimensional_states() -> None:
+    # learned-like: a 3-dimensional manifold in 32 dimensions, where the principal-axes rotation matters
+    rng = np.random.default_rng(5)
+    s = np.tanh(rng.standard_normal((800, 3)) @ rng.standard_normal((3, 32))) + 0.01 * rng.standard_normal((800, 32))
+    g = rng.standard_normal((800, 4))
+    assert knn_mse(s, g, k=5) == pytest.approx(_reference_knn_mse(s, g, 5), rel=1e-12)
+
+
 def test_standardise_drops_constant_dims() -> None:
     g = np.column_stack([np.arange(10.0), np.full(10, 3.0), np.arange(10.0) * 100])
     g_std, dropped = standardise(g)
