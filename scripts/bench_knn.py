@@ -7,7 +7,7 @@ of their times. Two kinds of states: ``learned-like`` (a 4-dimensional manifold 
 dimensions, plus noise: what trained encoders give) and ``isotropic`` (Gaussian in all ``dims``
 dimensions: the worst case for any tree). Exactness, per query: srl-bench's error must equal the one
 from the ball tree's k neighbours to 1e-9, except where the ball tree's k-th and (k+1)-th distances
-tie within ``TIE_TOLERANCE`` (there srl-bench takes the expectation over the tied frames and the ball
+tie within ``tie_tolerance`` (there srl-bench takes the expectation over the tied frames and the ball
 tree picks one). Writes results/bench/knn.json.
 """
 
@@ -31,13 +31,6 @@ def states(kind: str, n: int, dims: int, rng) -> "np.ndarray":
     return rng.standard_normal((n, dims))
 
 
-def without_self(values: "np.ndarray", neighbours: "np.ndarray", rows: "np.ndarray") -> "np.ndarray":
-    """``values`` of each query's fetched neighbours, its own row dropped (else the farthest one)."""
-    import numpy as np
-
-    return np.where(neighbours[:, :1] == rows[:, None], values[:, 1:], values[:, :-1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--frames", type=int, default=100_000)
@@ -52,7 +45,7 @@ def main() -> None:
     from sklearn.neighbors import NearestNeighbors
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from srl_bench.metrics.knn import TIE_TOLERANCE, knn_sq_errors
+    from srl_bench.metrics.knn import knn_sq_errors, tie_tolerance, without_self
 
     rng = np.random.default_rng(0)
     g = rng.standard_normal((args.frames, 4))
@@ -64,18 +57,18 @@ def main() -> None:
         ours_s = time.perf_counter() - start
         start = time.perf_counter()
         ball_tree = NearestNeighbors(n_neighbors=args.k + 1, algorithm="ball_tree", n_jobs=args.threads).fit(s)
-        _, idx = ball_tree.kneighbors(s)
+        distances, idx = ball_tree.kneighbors(s)
         ball_s = time.perf_counter() - start
-        idx = without_self(idx, idx, np.arange(len(s)))
+        _, idx = without_self(distances, idx, np.arange(len(s)))
         reference = ((g[idx] - g[:, None, :]) ** 2).sum(axis=2).mean(axis=1)
         differ = np.flatnonzero(~np.isclose(ours, reference, rtol=1e-9, atol=1e-12))
         # where they differ: is the ball tree's k-th distance tied with the (k+1)-th (self excluded)?
         distances = np.zeros((0, args.k + 1))
         if len(differ):
             distances, near = ball_tree.kneighbors(s[differ], n_neighbors=args.k + 2)
-            distances = without_self(distances, near, differ) ** 2
+            distances = without_self(distances, near, differ)[0] ** 2
         squared = ((s - s.mean(axis=0)) ** 2).sum(axis=1)
-        tied = distances[:, args.k] - distances[:, args.k - 1] <= TIE_TOLERANCE * (squared[differ] + squared.max())
+        tied = distances[:, args.k] - distances[:, args.k - 1] <= tie_tolerance(squared, differ)[:, 0]
         row = {"states": kind, "frames": args.frames, "dims": args.dims, "k": args.k, "threads": args.threads,
                "ball_tree_s": round(ball_s, 2), "srl_bench_s": round(ours_s, 2),
                "speedup": round(ball_s / ours_s, 1), "knn_mse": float(ours.mean()),

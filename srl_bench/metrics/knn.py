@@ -44,8 +44,8 @@ def _prepared(s: np.ndarray, k: int) -> np.ndarray:
     return s / scale if scale > 0 else s
 
 
-def _tolerance(squared: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """The tie tolerance of each query row, as a column."""
+def tie_tolerance(squared: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The tie tolerance of each query row, as a column: squared distances this close tie (``squared``: ‖s_i‖² of the centred states)."""
     return TIE_TOLERANCE * (squared[rows, None] + squared.max() + 1e-300)
 
 
@@ -80,7 +80,7 @@ def _brute_force(s: np.ndarray, squared: np.ndarray, rows: np.ndarray, targets: 
         np.maximum(distances, 0.0, out=distances)
         distances[np.arange(len(chunk)), chunk] = np.inf  # a frame is not its own neighbour
         kth = np.partition(distances, k - 1, axis=1)[:, k - 1 : k]
-        tolerance = _tolerance(squared, chunk)
+        tolerance = tie_tolerance(squared, chunk)
         _weighted_errors(_tie_weights(distances, kth, tolerance, k), None, chunk, targets, k, out)
 
 
@@ -90,7 +90,7 @@ def _principal_axes(s: np.ndarray) -> np.ndarray:
     return s @ axes
 
 
-def _without_self(distances: np.ndarray, neighbours: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def without_self(distances: np.ndarray, neighbours: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Drop each query's own row from its fetched neighbours (wherever it sits among equal distances),
     else the farthest fetched one."""
     is_self = neighbours == rows[:, None]
@@ -115,9 +115,9 @@ def knn_sq_errors(s: np.ndarray, targets: list[np.ndarray], k: int = KNN_K, work
     rows = tree.indices  # queries in the tree's leaf order: neighbouring queries share the nodes they visit
     for fetch in (min(n, k + 2), min(n, k + 1 + EXTRA)):
         distances, neighbours = tree.query(s[rows], k=fetch, workers=workers)
-        distances, neighbours = _without_self(distances**2, neighbours, rows)
+        distances, neighbours = without_self(distances**2, neighbours, rows)
         kth = distances[:, k - 1 : k]
-        tolerance = _tolerance(squared, rows)
+        tolerance = tie_tolerance(squared, rows)
         # the tie group may go on past the fetched neighbours: those queries are asked again
         unsure = (np.abs(distances[:, -1:] - kth) <= tolerance)[:, 0] & (fetch - 1 < n - 1)
         sure = ~unsure
