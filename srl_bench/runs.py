@@ -20,7 +20,7 @@ from srl_bench.errors import SrlBenchError
 from srl_bench.config import validate
 from srl_bench.data.format import DATA_META_KEYS, meta_problem
 from srl_bench.device import resolve_device  # noqa: F401  (re-exported: `from srl_bench.runs import resolve_device`)
-from srl_bench.methods import METHODS, DataContext, SRLModel, build_model, get_method
+from srl_bench.methods import METHODS, DataContext, MethodConfig, SRLModel, build_model, get_method
 from srl_bench.publish import Publisher
 
 CONFIG_FILE = "config.json"
@@ -122,20 +122,28 @@ def read_run_config(run_dir: str | Path) -> dict[str, Any]:
     return run_config
 
 
-def load_model(run_dir: str | Path, device: str = "cpu") -> SRLModel:
-    """The full trained model (encoder and loss heads) of a run, in eval mode."""
+def run_method_config(run_dir: str | Path, run_config: dict[str, Any]) -> MethodConfig:
+    """The method config a run recorded (``read_run_config``'s ``config``), upgraded and checked."""
+    values = run_config["config"]
+    if run_config.get("format", 1) == 1:
+        values = upgrade_config(values)
+    try:
+        return validate(get_method(run_config["method"]).config_class, values, f"{run_dir}/{CONFIG_FILE}")
+    except SrlBenchError as exc:
+        raise SrlBenchError(f"{exc}; the run does not fit this srl-bench, {AGAIN}") from None
+
+
+def load_model(run_dir: str | Path, device: str = "cpu", config: MethodConfig | None = None) -> SRLModel:
+    """The full trained model (encoder and loss heads) of a run, in eval mode; built from ``config``
+    when given (another read-out of the same weights, ``srl_bench.trainer.readout_run``), else from the
+    config the run recorded."""
     run_config = read_run_config(run_dir)
     weights = Path(run_dir) / WEIGHTS_FILE
     if not weights.is_file():
         raise SrlBenchError(f"{run_dir} has no {WEIGHTS_FILE}; the run did not finish, {AGAIN}")
     method = get_method(run_config["method"])
-    values = run_config["config"]
-    if run_config.get("format", 1) == 1:
-        values = upgrade_config(values)
-    try:
-        config = validate(method.config_class, values, f"{run_dir}/{CONFIG_FILE}")
-    except SrlBenchError as exc:
-        raise SrlBenchError(f"{exc}; the run does not fit this srl-bench, {AGAIN}") from None
+    if config is None:
+        config = run_method_config(run_dir, run_config)
     model = build_model(method, config, DataContext.from_meta(run_config["data_meta"]))
     try:
         state = torch.load(weights, map_location="cpu", weights_only=True)

@@ -15,8 +15,10 @@ from __future__ import annotations
 import copy
 import csv
 import io
+import json
 import math
 import queue
+import shutil
 import sys
 import threading
 import time
@@ -30,6 +32,7 @@ import torch
 from tqdm.auto import tqdm
 
 from srl_bench import __version__
+from srl_bench.config import merge as merge_config, validate
 from srl_bench.data.frames import RowReader, stacked_rows
 from srl_bench.data import SPLIT_SEED, TEST_FRACTION, Dataset, load_dataset, split_episodes
 from srl_bench.errors import SrlBenchError
@@ -38,6 +41,7 @@ from srl_bench.methods import DataContext, SRLModel, build_model, get_method
 from srl_bench.device import resolve_device
 from srl_bench.runs import RUN_FORMAT, RunWriter
 
+SUMMARY_FILE = "summary.json"
 IN_MEMORY_LIMIT = 512 << 20  # datasets up to this size are read into RAM for training; larger ones a batch at a time
 
 
@@ -263,7 +267,7 @@ def train(
         })
         writer.write_json("dataset.json", dataset.identity)
         _write_log(writer.tmp_dir / "train_log.csv", fit.log_rows)
-        writer.write_json("summary.json", {
+        writer.write_json(SUMMARY_FILE, {
             "method": method, "state_dim": state_dim, "epochs_run": len(fit.log_rows), "epochs_cap": config.epochs,
             "best_epoch": fit.best_epoch, "best_val_loss": fit.best_val, "stopped": fit.stopped,
             "diverged": fit.divergence, "train_frames": int(len(fit_rows)), "val_frames": int(len(val_rows) * seq_len),
@@ -272,6 +276,50 @@ def train(
         if fit.divergence is not None:
             print(f"srl-bench: warning: {fit.divergence['message']}; kept the weights of epoch {fit.best_epoch} "
                   "(the run is marked as diverged in summary.json)", file=sys.stderr)
+        return writer.publish()
+    except BaseException:
+        writer.abort()
+        raise
+
+
+def readout_run(source: str | Path, out: str | Path, overrides: dict[str, Any] | None = None,
+                overwrite: bool = False) -> Path:
+    """Write at ``out`` a run that reads the trained model of the run ``source`` another way, without
+    training; returns its path.
+
+    ``overrides`` change only how the model is read (World Models' ``representation: zh``); the config
+    is the source's (``state_dim`` as the new read-out makes it) with them applied. The weights,
+    training log, split and dataset identity are the source's; ``config.json`` records the new config
+    and ``readout_of`` the source, ``summary.json`` the new ``state_dim``. Overrides that would change
+    what is trained (the method's ``training_identity`` tells) are refused in one sentence.
+    """
+    from srl_bench.runs import CONFIG_FILE, load_model, read_run_config, run_method_config
+
+    writer = RunWriter(out, overwrite=overwrite)  # checks the output path before any work
+    source = Path(source)
+    run_config = read_run_config(source)
+    method = get_method(run_config["method"])
+    trained = run_method_config(source, run_config).to_dict()
+    values = {key: value for key, value in trained.items() if key != "state_dim"}
+    config = validate(method.config_class, merge_config(values, overrides), f"the read-out of {source}")
+    state_dim = build_model(method, config, DataContext.from_meta(run_config["data_meta"])).encoder.state_dim
+    recorded = {**config.to_dict(), "state_dim": state_dim}
+    if not method.trains_alike(recorded, trained):
+        new, old = method.trained_part(recorded), method.trained_part(trained)
+        changed = sorted(key for key in set(new) | set(old) if new.get(key) != old.get(key))
+        raise SrlBenchError(f"{', '.join(changed)} as given would change what {source} trained, not only how it is "
+                            "read; train a run with those settings instead (`srl-bench train`)")
+    load_model(source, config=config)  # the source's weights must fit the read-out's model
+    writer.begin()
+    try:
+        for item in source.iterdir():  # the weights, log and dataset identity (the marker is the writer's own)
+            if item.name not in (CONFIG_FILE, SUMMARY_FILE) and not item.name.startswith("."):
+                (shutil.copytree if item.is_dir() else shutil.copy2)(item, writer.tmp_dir / item.name)
+        writer.write_json(CONFIG_FILE, {**run_config, "config": recorded, "state_dim": state_dim,
+                                        "readout_of": str(source)})
+        summary_file = source / SUMMARY_FILE
+        summary = json.loads(summary_file.read_text()) if summary_file.is_file() else {}
+        writer.write_json(SUMMARY_FILE, {**summary, "state_dim": state_dim, "readout_of": str(source)})
         return writer.publish()
     except BaseException:
         writer.abort()

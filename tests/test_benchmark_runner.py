@@ -498,3 +498,58 @@ def test_each_record_reaches_the_folder_as_its_cell_finishes(finished: Path, tmp
             "rl__CartPole-v0__autoencoder__seed2"} <= set(published)
     assert published["rl__CartPole-v0__autoencoder__seed2"]["curve_points"]
     assert (folder / "leaderboard.csv").read_bytes() == (finished / "out" / "leaderboard.csv").read_bytes()
+
+
+def test_variants_that_train_alike_share_one_training(tmp_path: Path) -> None:
+    """World Models read as z and as [z, h] train the same weights (tests/test_methods.py checks that
+    premise bit for bit): the [z, h] row reads the z row's run of the same seed instead of training
+    again; a variant that trains otherwise keeps its own training."""
+    import torch
+
+    from srl_bench.bench.cells import plan
+    from srl_bench.bench.config import load_benchmark
+
+    wm = "{name: wm, method: world_models, set: {losses: {mdn: {sequence_length: 4}}}}"
+    zh = "{name: wm_zh, method: world_models, set: {representation: zh, losses: {mdn: {sequence_length: 4}}}}"
+    other = "{name: wm_h8, method: world_models, set: {representation: zh, rnn_hidden: 8, losses: {mdn: {sequence_length: 4}}}}"
+    config = write_config(tmp_path, **{
+        "methods: [random, autoencoder, {name: ae_wide, method: autoencoder, set: {state_dim: 6}}]":
+        f"methods: [{wm}, {zh}, {other}]", "methods: [autoencoder]": "methods: [wm_zh]"})
+    cells = {cell.key: cell for cell in plan(load_benchmark(config))}
+    for seed in (0, 1):
+        shared = cells[f"train/CartPole-v0/wm_zh/seed{seed}"]
+        assert shared.spec["readout_of"] == f"runs/CartPole-v0/wm/seed{seed}"
+        assert shared.spec["readout"] == {"representation": "zh"}
+        assert f"train/CartPole-v0/wm/seed{seed}" in shared.deps
+        assert "readout_of" not in cells[f"train/CartPole-v0/wm_h8/seed{seed}"].spec
+    run_benchmark(config, progress=False)
+    work = tmp_path / "work"
+    done = records(work)
+    assert all(record["status"] == "done" for record in done.values())
+    for seed in (0, 1):
+        z_run, zh_run = (work / "runs" / "CartPole-v0" / name / f"seed{seed}" for name in ("wm", "wm_zh"))
+        assert (zh_run / "model.pt").read_bytes() == (z_run / "model.pt").read_bytes()
+        z_result, zh_result = (done[f"train__CartPole-v0__{name}__seed{seed}"]["result"] for name in ("wm", "wm_zh"))
+        assert zh_result["state_dim"] == z_result["state_dim"] + 32
+        assert {k: v for k, v in zh_result.items() if k not in ("state_dim", "seconds")} == \
+            {k: v for k, v in z_result.items() if k not in ("state_dim", "seconds")}
+        h8 = torch.load(work / "runs" / "CartPole-v0" / "wm_h8" / f"seed{seed}" / "model.pt", weights_only=True)
+        assert h8["encoder.memory.weight_hh_l0"].shape[1] == 8
+    runs = pd.read_csv(tmp_path / "out" / "runs.csv").set_index(["method", "seed"])
+    assert runs.loc[("wm_zh", 0), "state_dim"] == runs.loc[("wm", 0), "state_dim"] + 32
+    assert done["rl__CartPole-v0__wm_zh__seed1"]["status"] == "done"
+    # the [z, h] cells are current on a rerun: their runs record the settings the plan gives them
+    from srl_bench.bench.runner import survey
+
+    status = survey(load_benchmark(config), work, fresh=False)
+    assert status.reused == {cell.key for cell in status.cells}
+
+
+def test_the_standard_benchmark_shares_world_models_training_and_nothing_else() -> None:
+    from srl_bench.bench.cells import plan
+    from srl_bench.bench.config import load_benchmark
+
+    cells = plan(load_benchmark("standard"))
+    readouts = {cell.key for cell in cells if "readout_of" in cell.spec}
+    assert readouts == {f"train/{env}/world_models_zh/seed{seed}" for env in
+                        ("CartPole-v0", "Pendulum-v0", "MiniPacman-v0", "KukaButton-v0") for seed in range(5)}

@@ -17,7 +17,7 @@ from srl_bench.methods import METHODS, DataContext, get_method
 from srl_bench.methods.base import split_state
 from srl_bench import evaluate
 from srl_bench.runs import load_model, load_run
-from srl_bench.trainer import BatchLoader, train, window_starts
+from srl_bench.trainer import BatchLoader, readout_run, train, window_starts
 
 EXPECTED_METHODS = {
     "autoencoder", "denoising_autoencoder", "vae", "forward", "inverse", "reward", "robotic_priors",
@@ -186,6 +186,47 @@ def test_world_models_zh_runs_the_rnn_through_each_episode(cartpole_data: Path, 
     encoder.set_representation("z")
     assert encoder.encode_dataset(dataset, episode).shape == (len(episode), 4)
     np.testing.assert_allclose(encoder.encode_dataset(dataset, episode), whole[:, :4], rtol=1e-5, atol=1e-6)
+
+
+def test_world_models_z_and_zh_train_the_same_weights_so_zh_is_a_readout_of_z(cartpole_data: Path, tmp_path: Path) -> None:
+    """The premise of sharing one training between the two read-outs (benchmarks do): the same seed
+    trains bit-identical weights whatever the representation, and ``readout_run`` of the z run is the
+    zh run, config and states alike."""
+    overrides = {**TINY, "epochs": 2, "losses": {"mdn": {"sequence_length": 4}}, "rnn_hidden": 8}
+    z_run = train("world_models", cartpole_data, tmp_path / "z", seed=3, overrides=overrides, progress=False)
+    zh_run = train("world_models", cartpole_data, tmp_path / "zh", seed=3, overrides={**overrides, "representation": "zh"},
+                   progress=False)
+    z_weights = torch.load(z_run / "model.pt", weights_only=True)
+    zh_weights = torch.load(zh_run / "model.pt", weights_only=True)
+    assert z_weights.keys() == zh_weights.keys()
+    assert all(torch.equal(z_weights[key], zh_weights[key]) for key in z_weights)
+
+    readout = readout_run(z_run, tmp_path / "zh_readout", {"representation": "zh"})
+    trained, derived = (json.loads((run / "config.json").read_text()) for run in (zh_run, readout))
+    assert derived["config"] == trained["config"] and derived["state_dim"] == 4 + 8
+    assert derived["readout_of"] == str(z_run) and derived["split"] == trained["split"]
+    assert json.loads((readout / "summary.json").read_text())["state_dim"] == 12
+    dataset = load_dataset(cartpole_data)
+    rows = dataset.frames_of_episodes(np.array([1, 4]))
+    np.testing.assert_array_equal(load_run(readout).encode_dataset(dataset, rows),
+                                  load_run(zh_run).encode_dataset(dataset, rows))
+    # and back: z read from the zh run is the z run
+    back = readout_run(zh_run, tmp_path / "z_readout", {"representation": "z"})
+    assert json.loads((back / "config.json").read_text())["config"] == json.loads((z_run / "config.json").read_text())["config"]
+
+
+def test_a_readout_that_would_change_the_training_is_refused(cartpole_data: Path, tmp_path: Path) -> None:
+    run = train("world_models", cartpole_data, tmp_path / "z", overrides={**TINY, "losses": {"mdn": {"sequence_length": 4}}},
+                progress=False)
+    for overrides, changed in (({"representation": "zh", "rnn_hidden": 8}, "rnn_hidden"), ({"lr": 0.01}, "lr"),
+                               ({"representation": "zh", "state_dim": 40}, "state_dim")):
+        with pytest.raises(SrlBenchError, match=f"^{changed} as given would change what .* trained"):
+            readout_run(run, tmp_path / "out", overrides)
+    assert not (tmp_path / "out").exists()
+    # a method whose whole config shapes training has no read-out but itself
+    ae = train("autoencoder", cartpole_data, tmp_path / "ae", overrides=TINY, progress=False)
+    with pytest.raises(SrlBenchError, match="would change what"):
+        readout_run(ae, tmp_path / "out", {"epochs": 3})
 
 
 def test_world_models_needs_long_enough_episodes(cartpole_data: Path, tmp_path: Path) -> None:

@@ -7,7 +7,10 @@ env × representation × RL seed an ``rl`` agent (the references ``ground_truth`
 hash of everything that determines its result (its settings, srl-bench's version, the env's
 ``revision`` where its class declares one, and the fingerprints of the cells it reads; for a method
 or an encoder from outside srl-bench, the module it comes from and a hash of that module's source
-file), so a rerun redoes exactly the cells whose inputs changed.
+file), so a rerun redoes exactly the cells whose inputs changed. Two method variants of an env that
+train alike (``Method.trains_alike``: World Models read as z and as [z, h]) share one training: the
+later one's ``train`` cell reads the earlier's run (``srl_bench.trainer.readout_run``) with the same
+seed, so both rows score the same weights.
 
 A training or RL cell also carries its ``settings``: the hyper-parameters it is made with, resolved
 from the shipped YAML (``srl_bench/configs/methods/<method>.yaml``, ``configs/rl/<algo>.yaml``) and the
@@ -90,14 +93,30 @@ def _as_json(value: Any) -> Any:
     return json.loads(json.dumps(value, sort_keys=True, default=str))
 
 
-def train_settings(method: str, overrides: dict[str, Any]) -> dict[str, Any]:
-    """The config a training run of ``method`` is made with (its ``config.json``'s ``config``), less
-    ``state_dim``, which the run records as its model has it."""
-    from srl_bench.methods import get_method
-
-    settings = get_method(method).make_config(overrides).to_dict()
+def train_settings(values: dict[str, Any]) -> dict[str, Any]:
+    """The settings a training run made with the method config ``values`` (``to_dict()``) records (its
+    ``config.json``'s ``config``), less ``state_dim``, which the run records as its model has it."""
+    settings = dict(values)
     settings.pop(_RECORDED_SETTINGS["train"][2], None)
     return _as_json(settings)
+
+
+def shared_training(method: str, values: dict[str, Any], trained: dict[str, tuple[str, dict[str, Any]]]
+                    ) -> tuple[str, dict[str, Any]] | None:
+    """The variant whose training a variant of ``method`` with the config ``values`` shares, with the
+    read-out overrides that turn that variant's run into this one's (``srl_bench.trainer.readout_run``):
+    the first of ``trained`` (variant name -> its method and config values, in order) of the same
+    method whose config trains alike (``Method.trains_alike``); None when it trains its own. The
+    overrides are the fields in which the configs differ, and ``state_dim`` where the variant sets it."""
+    from srl_bench.methods import get_method
+
+    for name, (other_method, other) in trained.items():
+        if other_method == method and get_method(method).trains_alike(other, values):
+            readout = {key: value for key, value in values.items() if key != "state_dim" and other.get(key) != value}
+            if values.get("state_dim") is not None:
+                readout["state_dim"] = values["state_dim"]
+            return name, _as_json(readout)
+    return None
 
 
 def rl_settings(algo: str, env_id: str, hyperparams: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
@@ -176,6 +195,8 @@ def encoder_seeds(entry: EncoderEntry, config: BenchmarkConfig) -> list[int | No
 
 def plan(config: BenchmarkConfig) -> list[Cell]:
     """Every cell of the benchmark, dependencies first, each with its fingerprint."""
+    from srl_bench.methods import get_method
+
     cells: list[Cell] = []
     by_key: dict[str, Cell] = {}
     imports = list(config.imports)
@@ -201,9 +222,13 @@ def plan(config: BenchmarkConfig) -> list[Cell]:
             "policy": env.policy, "max_steps": env.max_steps, "env_kwargs": env.env_kwargs, "workers": env.workers,
             **revised[env.id],
         }, out=f"datasets/{env.slug}"))
+        trained: dict[str, tuple[str, dict[str, Any]]] = {}  # variants that train their own runs in this env
         for method in config.methods:
             overrides = _train_overrides(config, env, method)
-            settings = train_settings(method.method, overrides)  # the same for every seed
+            values = get_method(method.method).make_config(overrides).to_dict()  # the same for every seed
+            shared = shared_training(method.method, values, trained)
+            if shared is None:
+                trained[method.name] = (method.method, values)
             for seed in config.seeds:
                 where = f"{env.slug}/{method.name}/seed{seed}"
                 spec = {
@@ -213,8 +238,13 @@ def plan(config: BenchmarkConfig) -> list[Cell]:
                 }
                 if sources[method.method] is not None:  # only then: srl-bench's own cells keep their fingerprints
                     spec["method_source"] = sources[method.method]
-                run = add(Cell(f"train/{where}", "train", spec, deps=[dataset.key], out=f"runs/{where}",
-                               settings=settings))
+                deps = [dataset.key]
+                if shared is not None:  # a read-out of the variant that trains alike, not a training of its own
+                    source_key = f"train/{env.slug}/{shared[0]}/seed{seed}"
+                    spec.update(readout_of=by_key[source_key].out, readout=shared[1])
+                    deps.append(source_key)
+                run = add(Cell(f"train/{where}", "train", spec, deps=deps, out=f"runs/{where}",
+                               settings=train_settings(values)))
                 add(Cell(f"metrics/{where}", "metrics", {"run": run.out, "dataset": dataset.out, "evaluate": evaluate},
                          deps=[run.key, dataset.key]))
         for entry in config.encoders:  # not trained: a metrics cell per seed it is made with
@@ -358,12 +388,15 @@ def _dataset(cell: Cell, work: Path) -> dict[str, Any]:
 
 
 def _train(cell: Cell, work: Path) -> dict[str, Any]:
-    from srl_bench.trainer import train
+    from srl_bench.trainer import readout_run, train
 
     s = cell.spec
-    path = train(s["method"], work / s["dataset"], work / cell.out, overrides=s["overrides"], seed=s["seed"],
-                 device=s["device"], test_fraction=s["test_fraction"], split_seed=s["split_seed"], overwrite=True,
-                 progress=False)
+    if "readout_of" in s:
+        path = readout_run(work / s["readout_of"], work / cell.out, s["readout"], overwrite=True)
+    else:
+        path = train(s["method"], work / s["dataset"], work / cell.out, overrides=s["overrides"], seed=s["seed"],
+                     device=s["device"], test_fraction=s["test_fraction"], split_seed=s["split_seed"], overwrite=True,
+                     progress=False)
     summary = json.loads((path / "summary.json").read_text())
     return {key: summary.get(key) for key in ("state_dim", "epochs_run", "epochs_cap", "best_epoch", "stopped",
                                               "diverged", "seconds")}

@@ -120,7 +120,7 @@ def estimate_seconds(status: Status, spent: Spent) -> dict[str, float]:
     per timestep times its own timesteps (another env's budget is often several times larger)."""
     left: dict[str, float] = Counter()
     for cell in status.cells:
-        if status.done(cell.key):
+        if status.done(cell.key) or "readout_of" in cell.spec:  # a read-out copies a run: seconds at most
             continue
         samples = next((spent[g] for g in _similar(cell.stage, cell.key) if spent.get(g)), None)
         if not samples:

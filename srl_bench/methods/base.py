@@ -69,7 +69,10 @@ class Method:
     of ``config_class``'s defaults; ``source`` says where the method was defined, in words. ``module``
     is the module that registers it (a run records it, so that another process can import it),
     ``file`` that module's source file and ``distribution`` the installed package whose entry point
-    registered it (None for srl-bench's own methods and for user code).
+    registered it (None for srl-bench's own methods and for user code). ``training_identity`` maps a
+    run's recorded config (``state_dim`` as its model has it) to what decides the trained weights;
+    the default, the whole config, suits a method whose every field shapes training (see
+    :meth:`trains_alike`).
     """
 
     name: str
@@ -84,6 +87,7 @@ class Method:
     module: str | None = None  # default: the build function's module
     file: str | None = None
     distribution: str | None = None
+    training_identity: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         if self.module is None:
@@ -102,6 +106,16 @@ class Method:
         if self.distribution:
             out["distribution"] = self.distribution
         return out
+
+    def trained_part(self, values: dict[str, Any]) -> dict[str, Any]:
+        """The part of a config (``to_dict()`` values) that decides the trained weights: all of it, less
+        what only chooses how the trained model is read (the method's ``training_identity``)."""
+        return self.training_identity(dict(values)) if self.training_identity else dict(values)
+
+    def trains_alike(self, a: dict[str, Any], b: dict[str, Any]) -> bool:
+        """Whether the configs ``a`` and ``b`` train the same weights from the same data and seed (World
+        Models read as z and as [z, h] do)."""
+        return self.trained_part(a) == self.trained_part(b)
 
     def make_config(self, overrides: dict[str, Any] | None = None,
                     config_file: str | Path | None = None) -> MethodConfig:

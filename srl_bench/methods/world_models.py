@@ -128,10 +128,21 @@ def build_world_models(config: WorldModelsConfig, context: DataContext) -> SRLMo
     return SRLModel(encoder, build_objective(config, context, z_dim, encoder))
 
 
+def world_models_training(values: dict[str, Any]) -> dict[str, Any]:
+    """What decides World Models' trained weights: its config less ``representation`` (z and [z, h] read
+    the same trained V and M), with ``state_dim`` as the VAE's latent size it sets (for ``zh``, the
+    state dimension less ``rnn_hidden``)."""
+    values = dict(values)
+    if values.pop("representation", "z") == "zh" and values.get("state_dim") is not None:
+        values["state_dim"] -= values["rnn_hidden"]
+    return values
+
+
 register_method(Method(
     name="world_models",
     description="VAE (V) + MDN-RNN (M) on sequences; state z, or [z, h] with representation=zh",
     paper="Ha & Schmidhuber 2018, Recurrent world models facilitate policy evolution, NeurIPS (arXiv:1803.10122)",
     build=build_world_models,  # type: ignore[arg-type]
     config_class=WorldModelsConfig,
+    training_identity=world_models_training,
 ))
