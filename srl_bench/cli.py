@@ -127,6 +127,18 @@ def cmd_train(args: argparse.Namespace) -> None:
     print(f"trained {args.method} -> {path}: state_dim {summary['state_dim']}, {how}, {summary['seconds']:.1f} s")
 
 
+def cmd_readout(args: argparse.Namespace) -> None:
+    from srl_bench.trainer import readout_run
+
+    overrides = parse_assignments(args.set, "--set")
+    if not overrides:
+        raise SrlBenchError("say how to read the run with --set KEY=VALUE (e.g. --set representation=zh for World "
+                            "Models' [z, h])")
+    path = readout_run(args.run, args.out, overrides, overwrite=args.overwrite)
+    state_dim = json.loads((path / "config.json").read_text())["state_dim"]
+    print(f"read {args.run} with {', '.join(args.set)} -> {path}: state_dim {state_dim}, the same weights (no training)")
+
+
 def encoder_from_args(args: argparse.Namespace) -> Any:
     """The encoder of ``--encoder MODULE:FACTORY`` called with the ``--encoder-kwargs`` (None without it)."""
     if args.encoder is None:
@@ -281,6 +293,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("readout", help="read a trained run another way, without training (World Models' [z, h])")
+    p.add_argument("run", help="run directory to read")
+    p.add_argument("--out", required=True, help="run directory to create")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="a setting that changes how the model is read, not what was trained (e.g. representation=zh)")
+    p.add_argument("--overwrite", action="store_true")
+    p.set_defaults(func=cmd_readout)
 
     p = sub.add_parser("evaluate", help="score a trained run, or any encoder by import path, on held-out episodes")
     p.add_argument("run", nargs="?", default=None, help="run directory (or give --encoder instead)")

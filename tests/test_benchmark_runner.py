@@ -553,3 +553,21 @@ def test_the_standard_benchmark_shares_world_models_training_and_nothing_else() 
     readouts = {cell.key for cell in cells if "readout_of" in cell.spec}
     assert readouts == {f"train/{env}/world_models_zh/seed{seed}" for env in
                         ("CartPole-v0", "Pendulum-v0", "MiniPacman-v0", "KukaButton-v0") for seed in range(5)}
+
+
+def test_a_part_with_a_row_that_shares_training_has_the_cells_of_the_whole(tmp_path: Path) -> None:
+    """``--method world_models_zh`` keeps the cells (and fingerprints) the whole benchmark gives it,
+    with the World Models runs it reads and nothing else of that row."""
+    from srl_bench.bench.cells import plan
+    from srl_bench.bench.config import load_benchmark, select_part
+
+    whole = load_benchmark("standard")
+    part = plan(select_part(whole, ["CartPole-v0"], ["world_models_zh"]))
+    fingerprints = {cell.key: cell.fingerprint for cell in plan(whole)}
+    assert all(fingerprints[cell.key] == cell.fingerprint for cell in part)
+    rows = {cell.key for cell in part if cell.row in ("world_models", "world_models_zh")}
+    assert rows == {f"{stage}/CartPole-v0/world_models_zh/seed{s}" for stage in ("train", "metrics", "rl") for s in range(5)} \
+        | {f"train/CartPole-v0/world_models/seed{s}" for s in range(5)}
+    # a row of another method takes no other row along
+    assert {cell.row for cell in plan(select_part(whole, ["CartPole-v0"], ["beta_vae"]))} == {
+        None, "beta_vae", "ground_truth", "random_policy"}

@@ -129,3 +129,19 @@ def test_cli_trains_the_baselines_without_gradient_steps(method: str, cartpole_d
     assert main(["train", method, "--data", str(cartpole_data), "--out", str(tmp_path / "run"), "--quiet"]) == 0
     out = capsys.readouterr().out
     assert f"trained {method} -> " in out and "no gradient training" in out
+
+
+def test_readout_reads_a_world_models_run_as_z_h_without_training(cartpole_data: Path, tmp_path: Path, capsys) -> None:
+    run = train("world_models", cartpole_data, tmp_path / "wm", overrides={**FAST, "losses": {"mdn": {"sequence_length": 4}}},
+                progress=False)
+    assert main(["readout", str(run), "--set", "representation=zh", "--out", str(tmp_path / "wm_zh")]) == 0
+    assert "state_dim 36, the same weights (no training)" in capsys.readouterr().out
+    assert srl_bench.load_run(tmp_path / "wm_zh").state_dim == 4 + 32
+    assert (tmp_path / "wm_zh" / "model.pt").read_bytes() == (run / "model.pt").read_bytes()
+    # what would change the training, nothing to read, or an output that exists: one sentence each
+    for out, argv, message in (("new", ["--set", "lr=0.1"], "lr as given would change what"),
+                               ("new", [], "say how to read the run"),
+                               ("wm_zh", ["--set", "representation=zh"], "already exists")):
+        assert main(["readout", str(run), "--out", str(tmp_path / out), *argv]) == 2
+        assert message in capsys.readouterr().err
+    assert not (tmp_path / "new").exists()

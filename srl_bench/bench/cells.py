@@ -70,6 +70,12 @@ class Cell:
     paths: list[str] = field(default_factory=list)  # folders searched for them (not fingerprinted)
 
     @property
+    def row(self) -> str | None:
+        """The leaderboard row (method, encoder or reference) the cell belongs to; None for a dataset."""
+        parts = self.key.split("/")
+        return parts[2] if len(parts) > 2 else None
+
+    @property
     def record_name(self) -> str:
         """File name of the cell's record under ``WORK/cells/``."""
         return self.key.replace("/", "__") + ".json"
@@ -288,6 +294,12 @@ def plan(config: BenchmarkConfig) -> list[Cell]:
                                                    "representation": {"encoder": {**encoders[entry.name],
                                                                                   "seed": encoder_seed}}},
                              out=f"rl/{where}", settings=settings))
+    if config.train_only:  # a part's helper rows: only the runs a chosen row reads
+        needed: set[str] = set()
+        for cell in reversed(cells):
+            if cell.key in needed or cell.row not in config.train_only:
+                needed.update([cell.key, *cell.deps])
+        cells = [cell for cell in cells if cell.key in needed]
     return cells
 
 

@@ -166,11 +166,18 @@ class BenchmarkConfig(ConfigModel):
     device: str = "auto"
     threads: PositiveInt = 1  # torch threads per cell: fixed, so results do not depend on --jobs
     _config_dir: Path | None = PrivateAttr(default=None)  # the config file's folder (searched for imports)
+    _train_only: frozenset[str] = PrivateAttr(default=frozenset())  # rows a part keeps for their runs alone
 
     @property
     def config_dir(self) -> Path | None:
         """The folder of the config file, where ``imports`` and ``file.py:`` factories are looked for."""
         return self._config_dir
+
+    @property
+    def train_only(self) -> frozenset[str]:
+        """Methods a part of the benchmark (:func:`select_part`) keeps only because a chosen row may
+        read their runs (a variant that trains alike: ``srl_bench.bench.cells.plan``), not as rows."""
+        return self._train_only
 
     @field_validator("seeds")
     @classmethod
@@ -249,7 +256,8 @@ def select_part(config: BenchmarkConfig, envs: list[str] = (), rows: list[str] =
     ``CartPole-v0``) and of its rows (methods, encoders and RL references by name), in the config's
     order; empty lists keep them all. The references ``ground_truth`` and ``random_policy`` stay
     whatever ``rows`` says: every normalised score needs both. Cells keep their fingerprints, so a later
-    run of the whole benchmark reuses them."""
+    run of the whole benchmark reuses them: the other variants of a chosen row's method stay as
+    ``train_only``, so that a row that shares one's training reads its run as in the whole."""
     update: dict[str, Any] = {}
     if envs:
         known = {**{env.id: env for env in config.envs}, **{env.slug: env for env in config.envs}}
@@ -269,7 +277,10 @@ def select_part(config: BenchmarkConfig, envs: list[str] = (), rows: list[str] =
         references = list(rl.references) if rl is not None else []
         _refuse_unknown("--method", rows, [m.name for m in config.methods] + [e.name for e in config.encoders]
                         + references)
-        update["methods"] = [m for m in config.methods if m.name in rows]
+        recipes = {m.method for m in config.methods if m.name in rows}
+        # a chosen row may share the training of another variant of its method: those stay for their runs
+        update["methods"] = [m for m in config.methods if m.name in rows or m.method in recipes]
+        train_only = frozenset(m.name for m in update["methods"] if m.name not in rows)
         update["encoders"] = [e for e in config.encoders if e.name in rows]
         if rl is not None:
             update["rl"] = rl.model_copy(update={
@@ -277,6 +288,7 @@ def select_part(config: BenchmarkConfig, envs: list[str] = (), rows: list[str] =
                 "methods": None if rl.methods is None else [m for m in rl.methods if m in rows]})
     selected = config.model_copy(update=update)
     selected._config_dir = config.config_dir
+    selected._train_only = train_only if rows else config.train_only
     return selected
 
 
