@@ -571,3 +571,23 @@ def test_a_part_with_a_row_that_shares_training_has_the_cells_of_the_whole(tmp_p
     # a row of another method takes no other row along
     assert {cell.row for cell in plan(select_part(whole, ["CartPole-v0"], ["beta_vae"]))} == {
         None, "beta_vae", "ground_truth", "random_policy"}
+
+
+def test_a_reference_skipped_on_one_env_has_no_cells_there(tmp_path: Path, capsys) -> None:
+    from srl_bench.bench.cells import plan
+    from srl_bench.bench.config import load_benchmark, select_part
+
+    whole = load_benchmark("standard")
+    rl_rows = {(cell.key.split("/")[1], cell.row) for cell in plan(whole) if cell.stage == "rl"}
+    assert ("Pendulum-v0", "raw_pixels") not in rl_rows and ("CartPole-v0", "raw_pixels") in rl_rows
+    assert ("Pendulum-v0", "ground_truth") in rl_rows
+    assert select_part(whole, ["CartPole-v0"]).rl.skip_references == {}
+    assert select_part(whole, ["Pendulum-v0"]).rl.skip_references == {"srl/Pendulum-v0": ["raw_pixels"]}
+    from srl_bench.bench.leaderboard import header
+
+    assert "Not run (the config's `skip_references`): raw_pixels on srl/Pendulum-v0." in " ".join(header(whole, "x", "y"))
+    for skip, message in (("{srl/Pendulum-v0: [ground_truth]}", "skip_references"),
+                          ("{srl/Nope-v0: [raw_pixels]}", "rl.skip_references names srl/Nope-v0")):
+        config = write_config(tmp_path, **{"n_eval: 2": f"n_eval: 2\n  skip_references: {skip}"})
+        assert main(["benchmark", str(config), "--dry-run"]) == 2
+        assert message in capsys.readouterr().err

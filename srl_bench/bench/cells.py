@@ -271,7 +271,7 @@ def plan(config: BenchmarkConfig) -> list[Cell]:
             if not settings["deterministic_eval"]:  # named only then, so greedy evaluations keep their fingerprints
                 common["deterministic_eval"] = False
             for seed in config.rl_seeds:
-                for reference in rl.references:
+                for reference in rl.references_for(env.id):
                     where = f"{env.slug}/{reference}/seed{seed}"
                     spec = {**common, "representation": reference, "seed": seed}
                     if reference == "random_policy":

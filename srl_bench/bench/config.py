@@ -127,6 +127,9 @@ class RLSettings(ConfigModel):
     envs: list[str] | None = None  # default: every env of the benchmark
     methods: list[str] | None = None  # default: every method and encoder of the benchmark
     references: list[Literal["ground_truth", "random_policy", "raw_pixels"]] = Field(default_factory=lambda: list(REFERENCES))
+    # env id -> references not run there (e.g. raw_pixels where its agent does not fit the machine); never
+    # ground_truth or random_policy, which every normalised score needs
+    skip_references: dict[str, list[Literal["raw_pixels"]]] = Field(default_factory=dict)
     seeds: list[NonNegativeInt] | None = None  # default: the benchmark's seeds
     # episodes per evaluation: one count for every env, or env id -> count (default: the RL config's)
     n_eval: PositiveInt | dict[str, PositiveInt] | None = None
@@ -143,6 +146,10 @@ class RLSettings(ConfigModel):
     def algo_for(self, env_id: str) -> str:
         """The algorithm that trains agents on ``env_id``."""
         return self.algos.get(env_id, self.algo)
+
+    def references_for(self, env_id: str) -> list[str]:
+        """The references scored on ``env_id``: ``references`` less its ``skip_references``."""
+        return [r for r in self.references if r not in self.skip_references.get(env_id, [])]
 
     def n_eval_for(self, env_id: str) -> int | None:
         """The episodes per evaluation on ``env_id`` (None: the RL config's)."""
@@ -220,7 +227,8 @@ class BenchmarkConfig(ConfigModel):
                                    ("rl.algos", list(self.rl.algos), [e.id for e in self.envs]),
                                    ("rl.timesteps", list(self.rl.timesteps), [e.id for e in self.envs]),
                                    ("rl.n_eval", list(self.rl.n_eval) if isinstance(self.rl.n_eval, dict) else [],
-                                    [e.id for e in self.envs])):
+                                    [e.id for e in self.envs]),
+                                   ("rl.skip_references", list(self.rl.skip_references), [e.id for e in self.envs])):
             unknown = sorted(set(listed or []) - set(known))
             if unknown:
                 raise ValueError(f"{key} names {', '.join(unknown)}, which the benchmark does not list "
@@ -271,7 +279,8 @@ def select_part(config: BenchmarkConfig, envs: list[str] = (), rows: list[str] =
                 "algos": {e: a for e, a in rl.algos.items() if e in chosen},
                 "timesteps": {e: t for e, t in rl.timesteps.items() if e in chosen},
                 "n_eval": ({e: n for e, n in rl.n_eval.items() if e in chosen} if isinstance(rl.n_eval, dict)
-                           else rl.n_eval)})
+                           else rl.n_eval),
+                "skip_references": {e: r for e, r in rl.skip_references.items() if e in chosen}})
     if rows:
         rl = update.get("rl", config.rl)
         references = list(rl.references) if rl is not None else []

@@ -319,6 +319,9 @@ def header(config: BenchmarkConfig, command: str, timing: str) -> list[str]:
                   "the frozen encoder's state; score = mean return of the last evaluation, normalised as "
                   "(R − R_random_policy) / (R_ground_truth − R_random_policy) with the references' means over "
                   "seeds (1 = the ground-truth agent, 0 = the random policy)."]
+        skipped = [f"{', '.join(names)} on {env}" for env, names in rl.skip_references.items() if names]
+        if skipped:
+            lines[-1] += f" Not run (the config's `skip_references`): {'; '.join(skipped)}."
     return lines + [""]
 
 
