@@ -474,10 +474,15 @@ def test_a_part_run_into_the_folder_of_the_whole_keeps_the_other_records(finishe
     run_benchmark(write_config(tmp_path), rows=["autoencoder"], progress=False)
     assert set(pd.read_csv(folder / "leaderboard.csv")["method"]) == {"autoencoder", "ground_truth", "random_policy"}
     assert set(records(folder)) == before  # random's and ae_wide's records are still there
+    picture = Path("plots/CartPole-v0/ae_wide_seed0_training.png")  # and so are their pictures
+    assert (folder / picture).read_bytes() == (finished / "out" / picture).read_bytes()
     capsys.readouterr()
     run_benchmark(write_config(tmp_path), progress=False)  # and the whole benchmark needs nothing computed
-    assert "0 computed, 19 reused" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "0 computed, 19 reused" in err and "no run directory" not in err
     assert (folder / "runs.csv").read_bytes() == (finished / "out" / "runs.csv").read_bytes()
+    assert (folder / picture).read_bytes() == (finished / "out" / picture).read_bytes()
+    assert "ae_wide_seed0_training.png" in (folder / "index.html").read_text()
 
 
 def test_each_record_reaches_the_folder_as_its_cell_finishes(finished: Path, tmp_path: Path,

@@ -367,6 +367,19 @@ class Report:
                 add(f"{stem}_reconstructions.png", env, "reconstructions", caption["reconstructions"],
                     lambda p, s=sample: P.plot_reconstructions(s, p), method)
 
+    def _keep_other_pictures(self, previous: Path, folder: Path) -> None:
+        """Copy into ``folder`` the per-run pictures of ``previous`` (the folder it replaces) whose rows
+        this leaderboard does not show: a run of one part of a benchmark into the folder of the whole
+        keeps them, as it keeps the other parts' records, for the leaderboard of the whole made later
+        (whose runs may no longer be on any machine)."""
+        shown = {(_slug(env), _slug(method)) for env, method in
+                 self.runs[["env", "method"]].drop_duplicates().itertuples(index=False)} if not self.runs.empty else set()
+        for picture in sorted((previous / "plots").glob("*/*.png")):
+            row = picture.name.rsplit("_seed", 1)[0]
+            target = folder / "plots" / picture.parent.name / picture.name
+            if (picture.parent.name, row) not in shown and not target.exists():
+                _copy(picture, target)
+
     # --- the folder ---------------------------------------------------------------------------------
 
     def write(self, folder: Path, previous: Path | None = None) -> None:
@@ -377,6 +390,7 @@ class Report:
         write_records(folder, self.source.work, self.source.cells, self.source.records)
         if previous is not None:
             keep_other_records(previous, folder, self.source.cells)
+            self._keep_other_pictures(previous, folder)
         (folder / "leaderboard.md").write_text(self.markdown(with_plots=True))
         (folder / "leaderboard.csv").write_text(self.csv())
         (folder / "leaderboard.json").write_text(self.json_text())
