@@ -306,6 +306,38 @@ def test_the_dry_run_of_one_env_is_estimated_from_the_cells_of_the_others(tmp_pa
     assert sum(c.stage == "rl" for c in cells) == 6 and left["rl"] == pytest.approx(6 * 60.0 * 2048 / 512)
 
 
+def test_an_rl_cell_is_estimated_from_agents_of_its_own_algorithm(tmp_path: Path) -> None:
+    """Before any MiniPacman agent has run, its PPO agents cost what cart-pole's PPO agents cost per
+    step, not a mean with pendulum's SAC ones (a SAC step costs many PPO steps)."""
+    from srl_bench.bench.cells import plan
+    from srl_bench.bench.config import load_benchmark, select_part
+    from srl_bench.bench.runner import Status, estimate_seconds, past_seconds
+
+    config = write_config(tmp_path, **{
+        "\nrl:": "\n  - {id: srl/Pendulum-v0, episodes: 2, max_steps: 10, image_size: 16}"
+                 "\n  - {id: srl/MiniPacman-v0, episodes: 2, max_steps: 10}\nrl:",
+        "  algo: ppo": "  algo: ppo\n  algos: {srl/Pendulum-v0: sac}",
+        "timesteps: {srl/CartPole-v0: 512}": "timesteps: {srl/CartPole-v0: 512, srl/Pendulum-v0: 512, "
+                                             "srl/MiniPacman-v0: 1024}",
+        "  set: {n_envs: 2, n_steps: 64, batch_size: 64, n_epochs: 1}\n": ""})
+    whole = plan(load_benchmark(config))
+    algo_of = {c.key: c.spec["algo"] for c in whole if c.stage == "rl"}
+    assert algo_of["rl/Pendulum-v0/ground_truth/seed0"] == "sac"
+    work = tmp_path / "work"
+    (work / "cells").mkdir(parents=True)
+    for key, seconds in (("rl/CartPole-v0/ground_truth/seed0", 10.0), ("rl/Pendulum-v0/ground_truth/seed0", 1000.0)):
+        (work / "cells" / f"{key.replace('/', '__')}.json").write_text(json.dumps(
+            {"key": key, "stage": "rl", "fingerprint": "old", "status": "done", "seconds": seconds,
+             "result": {"timesteps": 512}}))
+    cells = [c for c in plan(select_part(load_benchmark(config), ["MiniPacman-v0"])) if c.stage == "rl"]
+    assert len(cells) == 6  # ground truth, the random policy and the auto-encoder's agent, 2 seeds each
+    left = estimate_seconds(Status(cells, {c.key: None for c in cells}), past_seconds(work, algo_of))
+    assert left["rl"] == pytest.approx(6 * 10.0 * 1024 / 512)
+    # without the algorithms the two agents' rates are mixed, as before
+    mixed = estimate_seconds(Status(cells, {c.key: None for c in cells}), past_seconds(work))
+    assert mixed["rl"] == pytest.approx(6 * (10.0 + 1000.0) / 2 * 1024 / 512)
+
+
 def test_sampled_evaluation_is_in_the_fingerprints_of_that_env_only(tmp_path: Path) -> None:
     """configs/rl/ppo.yaml evaluates MiniPacman agents on sampled actions (rl-zoo3's practice for
     maze games, where greedy policies loop): its RL cells say so; cart-pole's specs are unchanged."""

@@ -79,35 +79,39 @@ def adopt(status: Status, work: Path) -> None:
         write_json_atomic(record_path(work, by_key[key]), status.records[key])
 
 
-def _similar(stage: str, key: str) -> list[tuple[str, ...]]:
+def _similar(stage: str, key: str, algo: str | None = None) -> list[tuple[str, ...]]:
     """Keys of ever coarser groups of cells expected to cost alike: same stage, env and method; same
-    stage and env; same stage and method; same stage."""
+    stage and env; for an RL cell whose algorithm is known, same algorithm and method, then same
+    algorithm (a SAC step costs many PPO steps); same stage and method; same stage."""
     parts = key.split("/")
     env, name = (parts[1], parts[2]) if len(parts) > 2 else (parts[-1], "")
-    return [(stage, env, name), (stage, env, ""), (stage, "", name), (stage, "", "")]
+    by_algo = [(stage, f"algo={algo}", name), (stage, f"algo={algo}", "")] if algo else []
+    return [(stage, env, name), (stage, env, ""), *by_algo, (stage, "", name), (stage, "", "")]
 
 
 Spent = dict[tuple[str, ...], list[tuple[float, float | None]]]  # group -> (seconds, RL timesteps) per cell
 
 
-def note_spent(spent: Spent, record: Any) -> None:
-    """Add a finished cell's record to ``spent``, in every group :func:`_similar` puts it in."""
+def note_spent(spent: Spent, record: Any, algo: str | None = None) -> None:
+    """Add a finished cell's record to ``spent``, in every group :func:`_similar` puts it in (``algo``:
+    an RL cell's algorithm, where known)."""
     if isinstance(record, dict) and record.get("status") == "done" and record.get("stage") in STAGES \
             and isinstance(record.get("key"), str):
         steps = (record.get("result") or {}).get("timesteps") if record["stage"] == "rl" else None
-        for group in _similar(record["stage"], record["key"]):
+        for group in _similar(record["stage"], record["key"], algo):
             spent[group].append((float(record.get("seconds", 0.0)), float(steps) if steps else None))
 
 
-def past_seconds(work: Path) -> Spent:
+def past_seconds(work: Path, algo_of: dict[str, str] | None = None) -> Spent:
     """Seconds of every finished cell recorded in ``work`` (and an RL cell's timesteps), grouped as
     :func:`_similar` groups them: all of them, whatever part of the benchmark (or which earlier
     settings) they were run with, so the dry run of one env's part is estimated from the other envs'
-    cells too."""
+    cells too. ``algo_of``: the RL algorithm of each cell key the plan knows (records name none)."""
     spent: Spent = defaultdict(list)
     for path in sorted((work / RECORDS).glob("*.json")):
         try:
-            note_spent(spent, json.loads(path.read_text()))
+            record = json.loads(path.read_text())
+            note_spent(spent, record, (algo_of or {}).get(record.get("key")) if isinstance(record, dict) else None)
         except (OSError, UnicodeDecodeError, ValueError):
             continue
     return spent
@@ -115,14 +119,13 @@ def past_seconds(work: Path) -> Spent:
 
 def estimate_seconds(status: Status, spent: Spent) -> dict[str, float]:
     """Seconds of work left per stage: each cell to do costs the mean of the finished cells most like
-    it in ``spent`` (:func:`past_seconds`; same stage, env and method; else same stage and env; else
-    same stage and method; else same stage), else a first guess. An RL cell costs their mean seconds
+    it in ``spent`` (the first of :func:`_similar`'s groups that has any), else a first guess. An RL cell costs their mean seconds
     per timestep times its own timesteps (another env's budget is often several times larger)."""
     left: dict[str, float] = Counter()
     for cell in status.cells:
         if status.done(cell.key) or "readout_of" in cell.spec:  # a read-out copies a run: seconds at most
             continue
-        samples = next((spent[g] for g in _similar(cell.stage, cell.key) if spent.get(g)), None)
+        samples = next((spent[g] for g in _similar(cell.stage, cell.key, cell.spec.get("algo")) if spent.get(g)), None)
         if not samples:
             left[cell.stage] += FIRST_GUESS[cell.stage]
             continue
@@ -142,9 +145,10 @@ def describe_plan(status: Status, jobs: int, work: Path) -> str:
              "remade: done, but a cell to do reads its output, which is not here)"]
     if status.adopted:
         lines.insert(0, f"{len(status.adopted)} cell(s) done by the records the leaderboard folder carries")
-    spent = past_seconds(work)
+    algo_of = {cell.key: cell.spec["algo"] for cell in status.cells if cell.stage == "rl" and "algo" in cell.spec}
+    spent = past_seconds(work, algo_of)
     for key in status.adopted:  # not in ``work`` before the benchmark runs
-        note_spent(spent, status.records[key])
+        note_spent(spent, status.records[key], algo_of.get(key))
     left = estimate_seconds(status, spent)
     for stage in STAGES:
         cells = [c for c in status.cells if c.stage == stage]
