@@ -4,6 +4,11 @@ The held-out test episodes (``test_fraction``, ``split_seed``; the same split ``
 uses by default) never reach training. A share of the remaining episodes validates each epoch; the
 weights with the lowest validation loss are the ones kept.
 
+After each epoch the whole training state is kept beside the output (``.NAME.partial``,
+``srl_bench.resume.TrainCheckpoint``): the same command run again after an interruption, a killed
+process included, goes on from the last finished epoch and ends with the weights an uninterrupted
+run would have (same software, device and thread count).
+
 A batch holds single frames (with o_t+1 when a loss term reads it) or, for sequence methods (an
 objective whose ``sequence_length`` L > 1, e.g. World Models), windows of L consecutive frames that
 never cross an episode boundary. Either way it is gathered from the dataset by one vectorised index,
@@ -39,6 +44,7 @@ from srl_bench.errors import SrlBenchError
 from srl_bench.losses import Batch
 from srl_bench.methods import DataContext, SRLModel, build_model, get_method
 from srl_bench.device import resolve_device
+from srl_bench.resume import TrainCheckpoint
 from srl_bench.runs import RUN_FORMAT, RunWriter
 
 SUMMARY_FILE = "summary.json"
@@ -222,6 +228,13 @@ def train(
     context = DataContext.from_meta(dataset.meta, train_states=np.asarray(dataset.states[fit_rows]),
                                     train_rewards=np.asarray(dataset.rewards[fit_rows[has_next[fit_rows]]]))
     model: SRLModel = build_model(spec, config, context).to(torch_device)
+    checkpoint = None
+    if spec.trainable and model.objective is not None and config.epochs > 0:
+        checkpoint = TrainCheckpoint(out, {
+            "method": method, "config": config.to_dict(), "seed": seed, "dataset": dataset.identity,
+            "split": {"test_fraction": test_fraction, "split_seed": split_seed}, "device": str(torch_device),
+            "threads": torch.get_num_threads(), "versions": {"srl_bench": __version__, "torch": str(torch.__version__),
+                                                             "numpy": str(np.__version__)}})
     needs_next = model.objective is not None and model.objective.needs_next
     seq_len = model.objective.sequence_length if model.objective is not None else 1
     if model.objective is not None:
@@ -246,10 +259,10 @@ def train(
         fit = FitResult()
         if spec.trainable and model.objective is not None and config.epochs > 0:
             loader = BatchLoader(dataset, torch_device, needs_next, seq_len, config.frame_stack)
-            fit = _fit(model, loader, fit_rows, val_rows, config, rng, writer, progress)
+            fit = _fit(model, loader, fit_rows, val_rows, config, rng, writer, progress, checkpoint)
         else:
             writer.save_weights(model)
-        elapsed = time.perf_counter() - started
+        elapsed = time.perf_counter() - started + fit.seconds_before
 
         state_dim = model.encoder.state_dim
         writer.write_json("config.json", {
@@ -272,14 +285,21 @@ def train(
             "best_epoch": fit.best_epoch, "best_val_loss": fit.best_val, "stopped": fit.stopped,
             "diverged": fit.divergence, "train_frames": int(len(fit_rows)), "val_frames": int(len(val_rows) * seq_len),
             "seconds": round(elapsed, 2), "parameters": int(sum(p.numel() for p in model.encoder.parameters())),
+            "resumed_after_epoch": fit.resumed_after,
         })
         if fit.divergence is not None:
             print(f"srl-bench: warning: {fit.divergence['message']}; kept the weights of epoch {fit.best_epoch} "
                   "(the run is marked as diverged in summary.json)", file=sys.stderr)
-        return writer.publish()
+        published = writer.publish()
     except BaseException:
         writer.abort()
+        line = checkpoint.interrupted_line() if checkpoint is not None else None
+        if line:
+            print(line, file=sys.stderr)
         raise
+    if checkpoint is not None:
+        checkpoint.remove()
+    return published
 
 
 def readout_run(source: str | Path, out: str | Path, overrides: dict[str, Any] | None = None,
@@ -330,13 +350,16 @@ def readout_run(source: str | Path, out: str | Path, overrides: dict[str, Any] |
 class FitResult:
     """How training went: the kept epoch and its validation loss, the per-epoch log, and why it stopped
     (``not_trained``, ``patience``: validation stalled, ``epoch_cap``: the epochs ran out while it was
-    still improving, ``diverged``: a loss became NaN or infinite, described in ``divergence``)."""
+    still improving, ``diverged``: a loss became NaN or infinite, described in ``divergence``), and,
+    for a resumed training, the epoch it went on after and the seconds its earlier epochs took."""
 
     best_epoch: int = 0
     best_val: float | None = None
     log_rows: list[dict[str, Any]] = field(default_factory=list)
     stopped: str = "not_trained"
     divergence: dict[str, Any] | None = None
+    resumed_after: int | None = None
+    seconds_before: float = 0.0
 
 
 def _non_finite_term(logged: dict[str, float]) -> str:
@@ -345,13 +368,14 @@ def _non_finite_term(logged: dict[str, float]) -> str:
 
 
 def _fit(model: SRLModel, loader: BatchLoader, fit_rows: np.ndarray, val_rows: np.ndarray, config, rng: np.random.Generator,
-         writer: RunWriter, progress: bool) -> FitResult:
+         writer: RunWriter, progress: bool, checkpoint: TrainCheckpoint | None = None) -> FitResult:
     """The epoch loop, keeping the weights of the epoch with the lowest validation loss.
 
     ``fit_rows`` are sample starts. A batch holds ``batch_size`` frames: that many single frames, or
     ``batch_size // L`` windows of L frames; an epoch has as many batches as the training frames fill.
     A NaN or infinite loss (training or validation) stops training: the run keeps the last good
     epoch's weights and says where it diverged; with no good epoch yet, nothing is kept (an error).
+    ``checkpoint``: where the state after each epoch is kept, and found again to resume from.
     """
     assert model.objective is not None
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
@@ -363,7 +387,25 @@ def _fit(model: SRLModel, loader: BatchLoader, fit_rows: np.ndarray, val_rows: n
     log_rows: list[dict[str, Any]] = []
     stopped, divergence, step = "epoch_cap", None, 0
     bar = tqdm(total=config.epochs * n_batches, desc="train", unit="batch", disable=not progress)
-    for epoch in range(1, config.epochs + 1):
+    kept = checkpoint.load() if checkpoint is not None else None
+    if kept is not None:
+        model.load_state_dict(kept["model"])
+        optimizer.load_state_dict(kept["optimizer"])
+        best_val, best_epoch, stale, step = kept["best_val"], kept["best_epoch"], kept["stale"], kept["step"]
+        best_state, log_rows = kept["best_state"], list(kept["log_rows"])
+        rng.bit_generator.state = kept["numpy_rng"]
+        torch.set_rng_state(kept["torch_rng"])
+        if kept.get("cuda_rng") is not None and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(kept["cuda_rng"])
+        _save_best(model, best_state, writer)
+        if tensorboard is not None:
+            for row in log_rows:
+                _log_scalars(tensorboard, row)
+        bar.update(kept["epoch"] * n_batches)
+    first_epoch = 1 + (kept["epoch"] if kept is not None else 0)
+    seconds_before = float(kept["seconds"]) if kept is not None else 0.0
+    fit_start = time.perf_counter()
+    for epoch in range(first_epoch, config.epochs + 1):
         model.train()
         epoch_start = time.perf_counter()
         order = rng.permutation(fit_rows)
@@ -396,9 +438,7 @@ def _fit(model: SRLModel, loader: BatchLoader, fit_rows: np.ndarray, val_rows: n
                **{f"val_{k}": v for k, v in val_log.items()}, "seconds": round(time.perf_counter() - epoch_start, 3)}
         log_rows.append(row)
         if tensorboard is not None:
-            for key, value in row.items():
-                if key != "epoch":
-                    tensorboard.add_scalar(key.replace("_", "/", 1), value, epoch)
+            _log_scalars(tensorboard, row)
         bar.set_postfix(val=f"{val_log['total']:.4g}")
         if val_log["total"] < best_val:
             best_val, best_epoch, stale = val_log["total"], epoch, 0
@@ -409,6 +449,13 @@ def _fit(model: SRLModel, loader: BatchLoader, fit_rows: np.ndarray, val_rows: n
             if stale >= config.patience:
                 stopped = "patience"
                 break
+        if checkpoint is not None and epoch < config.epochs:
+            checkpoint.save({
+                "epoch": epoch, "step": step, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                "best_state": best_state, "best_val": best_val, "best_epoch": best_epoch, "stale": stale,
+                "log_rows": log_rows, "numpy_rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
+                "cuda_rng": torch.cuda.get_rng_state_all() if loader.device.type == "cuda" else None,
+                "seconds": seconds_before + time.perf_counter() - fit_start})
     bar.close()
     if tensorboard is not None:
         tensorboard.close()
@@ -418,7 +465,24 @@ def _fit(model: SRLModel, loader: BatchLoader, fit_rows: np.ndarray, val_rows: n
                                 "the learning rate (--set lr=...) or check the data")
         stopped = "diverged"
     model.load_state_dict(best_state)
-    return FitResult(best_epoch, best_val, log_rows, stopped, divergence)
+    return FitResult(best_epoch, best_val, log_rows, stopped, divergence,
+                     kept["epoch"] if kept is not None else None, seconds_before)
+
+
+def _save_best(model: SRLModel, best_state: dict[str, Any] | None, writer: RunWriter) -> None:
+    """Write the best epoch's weights into the run being written, leaving ``model`` as it is."""
+    if best_state is None:
+        return
+    current = copy.deepcopy(model.state_dict())
+    model.load_state_dict(best_state)
+    writer.save_weights(model)
+    model.load_state_dict(current)
+
+
+def _log_scalars(tensorboard: Any, row: dict[str, Any]) -> None:
+    for key, value in row.items():
+        if key != "epoch":
+            tensorboard.add_scalar(key.replace("_", "/", 1), value, row["epoch"])
 
 
 @torch.no_grad()

@@ -15,7 +15,7 @@ from srl_bench.errors import SrlBenchError
 from srl_bench.publish import Publisher, clean_stale
 from srl_bench.rl import read_curve, rl_evaluate
 from srl_bench.rl import agent, runner
-from srl_bench.rl.results import RESUME_MARKER, resume_dir_for
+from srl_bench.resume import RESUME_MARKER, resume_dir_for
 
 CARTPOLE = "srl/CartPole-v0"
 TINY_PPO = {"n_envs": 4, "n_steps": 16, "batch_size": 32, "n_epochs": 1}

@@ -196,3 +196,73 @@ def test_prefetched_batches_are_the_batches_in_turn(tmp_path: Path) -> None:
     for _ in zip(range(2), prefetched(broken, list(range(3)), torch.device("cpu"), 1)):
         pass
     assert threading.active_count() == before
+
+
+# --- resuming an interrupted training -------------------------------------------------------------
+
+def _interrupt_after_epoch(monkeypatch: pytest.MonkeyPatch, epoch: int) -> None:
+    """Make training stop (as Ctrl-C would) right after the checkpoint of ``epoch`` is kept."""
+    from srl_bench.resume import TrainCheckpoint
+
+    save = TrainCheckpoint.save
+
+    def save_then_stop(self, state):
+        save(self, state)
+        if state["epoch"] == epoch:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(TrainCheckpoint, "save", save_then_stop)
+
+
+def test_an_interrupted_training_resumes_to_the_weights_of_an_uninterrupted_one(
+        cartpole_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    from srl_bench.resume import resume_dir_for
+
+    overrides = {"epochs": 4, "patience": 10, "batch_size": 32}  # the VAE samples: torch's generator matters too
+    whole = train("vae", cartpole_data, tmp_path / "whole", overrides=overrides, seed=3, progress=False)
+    assert not resume_dir_for(whole).exists()
+    out = tmp_path / "resumed"
+    with monkeypatch.context() as patch:
+        _interrupt_after_epoch(patch, 2)
+        with pytest.raises(KeyboardInterrupt):
+            train("vae", cartpole_data, out, overrides=overrides, seed=3, progress=False)
+    assert not out.exists() and (resume_dir_for(out) / "checkpoint.pt").is_file()
+    assert f"training is kept after epoch 2 in {resume_dir_for(out)}" in capsys.readouterr().err
+    resumed = train("vae", cartpole_data, out, overrides=overrides, seed=3, progress=False)
+    assert "resuming training after epoch 2" in capsys.readouterr().err
+    assert not resume_dir_for(out).exists(), "a published run leaves no checkpoint behind"
+    a, b = torch.load(whole / "model.pt"), torch.load(resumed / "model.pt")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    without_seconds = [[{k: v for k, v in row.items() if k != "seconds"} for row in _log(run)] for run in (whole, resumed)]
+    assert without_seconds[0] == without_seconds[1] and len(without_seconds[0]) == 4
+    summaries = [json.loads((run / "summary.json").read_text()) for run in (whole, resumed)]
+    assert summaries[0]["resumed_after_epoch"] is None and summaries[1]["resumed_after_epoch"] == 2
+    assert summaries[0]["best_epoch"] == summaries[1]["best_epoch"]
+
+
+def test_a_checkpoint_of_other_settings_is_not_resumed(cartpole_data: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    out = tmp_path / "ae"
+    with monkeypatch.context() as patch:
+        _interrupt_after_epoch(patch, 1)
+        with pytest.raises(KeyboardInterrupt):
+            train("autoencoder", cartpole_data, out, overrides={"epochs": 3, "batch_size": 32}, progress=False)
+    capsys.readouterr()
+    run = train("autoencoder", cartpole_data, out, overrides={"epochs": 3, "batch_size": 32, "lr": 3e-4}, progress=False)
+    err = capsys.readouterr().err
+    assert "was made with other config; training starts afresh" in err and "resuming" not in err
+    assert json.loads((run / "summary.json").read_text())["resumed_after_epoch"] is None
+
+
+def test_a_folder_in_the_way_of_the_checkpoint_is_refused_untouched(cartpole_data: Path, tmp_path: Path, capsys) -> None:
+    from srl_bench.cli import main
+    from srl_bench.resume import resume_dir_for
+
+    out = tmp_path / "ae"
+    foreign = resume_dir_for(out)
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine")
+    assert main(["train", "autoencoder", "--data", str(cartpole_data), "--out", str(out), "--set", "epochs=1"]) == 2
+    err = capsys.readouterr().err
+    assert "is in the way of srl-bench's resume area" in err and "Traceback" not in err
+    assert (foreign / "notes.txt").read_text() == "mine" and not out.exists()

@@ -24,6 +24,8 @@ import torch
 from srl_bench import __version__
 from srl_bench.errors import SrlBenchError
 from srl_bench.publish import TEMP_INFIX, clean_stale, write_json_atomic, write_text_atomic
+from srl_bench.resume import ResumeDir, read_json
+from srl_bench.resume import digest as digest_of
 from srl_bench.rl.agent import SeedResult, policy_name
 from srl_bench.rl.protocol import seed_scores
 from srl_bench.rl.settings import RLRun
@@ -198,17 +200,8 @@ def write_results(work_dir: Path, payload: dict[str, Any], rows: Sequence[dict[s
 
 # --- the resume area -----------------------------------------------------------------------------
 
-RESUME_SUFFIX = ".partial"  # .NAME.partial beside the output NAME (never .NAME.tmp-PID, which is cleaned)
-RESUME_MARKER = "srl-bench-resume.json"
 RESUME_KIND = "rl-resume"
 SEED_FORMAT = "srl-bench-rl-seed/1"
-
-
-def resume_dir_for(out: str | Path) -> Path:
-    """Where the finished seeds of a run that writes ``out`` are kept until it is published:
-    ``.NAME.partial`` beside it, outside the publisher's temporary directory (deleted on abort)."""
-    out = Path(out)
-    return out.parent / f".{out.name}{RESUME_SUFFIX}"
 
 
 def _sha256_file(path: Path) -> str:
@@ -266,10 +259,6 @@ def run_fingerprint(run: RLRun) -> dict[str, Any] | None:
     })
 
 
-def _digest(fingerprint: Mapping[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()
-
-
 def _seeds(seeds: Sequence[int]) -> str:
     return ", ".join(map(str, seeds))
 
@@ -284,7 +273,7 @@ class StoredSeed:
     seconds: float  # how long it took
 
 
-class ResumeArea:
+class ResumeArea(ResumeDir):
     """The finished seeds of a run that writes ``out``, kept in ``.NAME.partial`` beside it until the
     output is published (then removed), so that an interrupted run can resume from them.
 
@@ -296,25 +285,12 @@ class ResumeArea:
     """
 
     def __init__(self, out: str | Path, fingerprint: dict[str, Any]) -> None:
-        self.out = Path(out)
-        self.path = resume_dir_for(out)
+        super().__init__(out, RESUME_KIND, f"finished seeds of an interrupted srl-bench rl run writing {Path(out).name}; "
+                                           "run the same command again to resume from them; removed once the output "
+                                           "is published")
         self.fingerprint = fingerprint
-        self.digest = _digest(fingerprint)
+        self.digest = digest_of(fingerprint)
         self.kept: list[int] = []  # seeds of this run that are in the area (reused or newly stored)
-        self._check()
-
-    def _check(self) -> None:
-        path = self.path
-        if os.path.islink(path) or (os.path.lexists(path) and not path.is_dir()):
-            raise SrlBenchError(f"{path} is in the way of srl-bench's resume area for {self.out} (it is not a "
-                                "folder); move it away")
-        if path.is_dir() and any(path.iterdir()) and not self._ours():
-            raise SrlBenchError(f"{path} is in the way of srl-bench's resume area for {self.out} (it has no "
-                                f"{RESUME_MARKER}), so nothing in it was touched; move it away")
-
-    def _ours(self) -> bool:
-        marker = _json_file(self.path / RESUME_MARKER)
-        return isinstance(marker, dict) and marker.get("kind") == RESUME_KIND
 
     def seed_file(self, seed: int) -> Path:
         return self.path / f"seed{seed}.json"
@@ -331,7 +307,7 @@ class ResumeArea:
         """The seeds of ``seeds`` that can be reused, and, for those kept there that cannot, why not."""
         reusable: dict[int, StoredSeed] = {}
         refused: dict[int, str] = {}
-        if not self.path.is_dir() or not self._ours():
+        if not self.path.is_dir() or not self.ours():
             return reusable, refused
         for seed in seeds:
             if not self.seed_file(seed).exists():
@@ -344,7 +320,7 @@ class ResumeArea:
         return reusable, refused
 
     def _load(self, seed: int, need_agent: bool) -> tuple[StoredSeed | None, str]:
-        content = _json_file(self.seed_file(seed))
+        content = read_json(self.seed_file(seed))
         if not isinstance(content, dict) or content.get("format") != SEED_FORMAT or content.get("seed") != seed:
             return None, "unreadable"
         if content.get("fingerprint_sha256") != self.digest:
@@ -392,7 +368,7 @@ class ResumeArea:
     def store(self, seed: int, result: SeedResult, rows: Sequence[dict[str, Any]], seconds: float,
               agent: Path | None = None, tensorboard_runs: Sequence[Path] = ()) -> None:
         """Keep one finished seed: its files first, then ``seed<S>.json`` (atomically), which commits it."""
-        self._create()
+        self.create()
         self.seed_file(seed).unlink(missing_ok=True)  # a seed kept with other settings no longer stands
         if agent is not None and agent.is_file():
             write_text_atomic(self.agent_file(seed), agent.read_bytes())
@@ -405,14 +381,6 @@ class ResumeArea:
         })
         if seed not in self.kept:
             self.kept.append(seed)
-
-    def _create(self) -> None:
-        self.path.mkdir(parents=True, exist_ok=True)
-        if not self._ours():
-            write_json_atomic(self.path / RESUME_MARKER, {
-                "kind": RESUME_KIND, "output": self.out.name,
-                "note": f"finished seeds of an interrupted srl-bench rl run writing {self.out.name}; run the same "
-                        "command again to resume from them; removed once the output is published"})
 
     def _store_tree(self, seed: int, runs: Sequence[Path]) -> None:
         target = self.tb_dir(seed)
@@ -429,11 +397,6 @@ class ResumeArea:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
 
-    def remove(self) -> None:
-        """Delete the area (after the output is published), when it is srl-bench's own."""
-        if self.path.is_dir() and not self.path.is_symlink() and self._ours():
-            shutil.rmtree(self.path, ignore_errors=True)
-
     def interrupted_line(self) -> str | None:
         """What to print when the run is interrupted with seeds kept: how to resume."""
         if not self.kept:
@@ -448,10 +411,3 @@ def tensorboard_runs(tensorboard_dir: str | None, representation_name: str, seed
         return []
     pattern = re.compile(rf"{re.escape(representation_name)}_seed{seed}_\d+")
     return [path for path in sorted(Path(tensorboard_dir).iterdir()) if path.is_dir() and pattern.fullmatch(path.name)]
-
-
-def _json_file(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return None
