@@ -17,8 +17,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from srl_bench.errors import SrlBenchError
 from srl_bench.publish import write_json_atomic
 
@@ -106,6 +104,8 @@ class TrainCheckpoint(ResumeDir):
 
     def load(self) -> dict[str, Any] | None:
         """The kept state, when there is one made with this fingerprint (one line on stderr either way)."""
+        import torch
+
         if not self.ours() or not self.file.is_file():
             return None
         try:
@@ -127,6 +127,8 @@ class TrainCheckpoint(ResumeDir):
 
     def save(self, state: dict[str, Any]) -> None:
         """Keep ``state`` (the epoch just finished), replacing the previous epoch's atomically."""
+        import torch
+
         self.create()
         tmp = self.file.with_name(f".{CHECKPOINT_FILE}.tmp-{os.getpid()}")
         torch.save({"format": CHECKPOINT_FORMAT, "fingerprint_sha256": self.digest, "fingerprint": self.fingerprint,

@@ -306,6 +306,18 @@ def test_the_dry_run_of_one_env_is_estimated_from_the_cells_of_the_others(tmp_pa
     assert sum(c.stage == "rl" for c in cells) == 6 and left["rl"] == pytest.approx(6 * 60.0 * 2048 / 512)
 
 
+def test_the_dry_run_counts_trainings_kept_after_an_epoch(tmp_path: Path, capsys) -> None:
+    from srl_bench.resume import CHECKPOINT_FILE, resume_dir_for
+
+    config = write_config(tmp_path)
+    kept = resume_dir_for(tmp_path / "work" / "runs" / "CartPole-v0" / "autoencoder" / "seed1")
+    kept.mkdir(parents=True)
+    (kept / CHECKPOINT_FILE).write_bytes(b"a training interrupted after an epoch")
+    run_benchmark(config, dry_run=True)
+    lines = capsys.readouterr().out.splitlines()
+    assert next(line for line in lines if line.startswith("train ")).endswith("(1 to resume from a kept epoch)")
+
+
 def test_an_rl_cell_is_estimated_from_agents_of_its_own_algorithm(tmp_path: Path) -> None:
     """Before any MiniPacman agent has run, its PPO agents cost what cart-pole's PPO agents cost per
     step, not a mean with pendulum's SAC ones (a SAC step costs many PPO steps)."""

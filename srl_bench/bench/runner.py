@@ -25,6 +25,7 @@ from srl_bench.bench.config import BenchmarkConfig, load_benchmark, resolve_benc
 from srl_bench.bench.published import adoptable, is_benchmark_folder, outputs_to_remake, publish_record
 from srl_bench.errors import SrlBenchError
 from srl_bench.publish import check_output_path, write_json_atomic
+from srl_bench.resume import CHECKPOINT_FILE, resume_dir_for
 
 # rough seconds per cell on 2 CPU cores, for --dry-run before anything has run
 FIRST_GUESS = {"dataset": 20.0, "train": 60.0, "metrics": 10.0, "rl": 120.0}
@@ -142,7 +143,8 @@ def describe_plan(status: Status, jobs: int, work: Path) -> str:
     """The --dry-run report: cells per stage, what is done, what is stale, and the time left (estimated
     from every cell finished in ``work``)."""
     lines = [f"{'stage':<8} {'cells':>6} {'done':>6} {'to do':>6}  (stale: done before with other settings; "
-             "remade: done, but a cell to do reads its output, which is not here)"]
+             "remade: done, but a cell to do reads its output, which is not here; to resume: a training "
+             "interrupted after an epoch)"]
     if status.adopted:
         lines.insert(0, f"{len(status.adopted)} cell(s) done by the records the leaderboard folder carries")
     algo_of = {cell.key: cell.spec["algo"] for cell in status.cells if cell.stage == "rl" and "algo" in cell.spec}
@@ -158,7 +160,10 @@ def describe_plan(status: Status, jobs: int, work: Path) -> str:
         remade = sum(c.key in status.remake for c in cells)
         stale = sum(1 for c in cells if not status.done(c.key) and c.key not in status.remake
                     and status.records[c.key] is not None and status.records[c.key].get("status") == "done")
-        notes = [f"{stale} stale"] * bool(stale) + [f"{remade} remade"] * bool(remade)
+        resumable = sum(1 for c in cells if not status.done(c.key) and c.out
+                        and (resume_dir_for(work / c.out) / CHECKPOINT_FILE).is_file())
+        notes = ([f"{stale} stale"] * bool(stale) + [f"{remade} remade"] * bool(remade)
+                 + [f"{resumable} to resume from a kept epoch"] * bool(resumable))
         lines.append(f"{stage:<8} {len(cells):>6} {done:>6} {len(cells) - done:>6}" + (f"  ({', '.join(notes)})" if notes else ""))
     todo = [c for c in status.cells if not status.done(c.key)]
     for cell in todo[:40]:
