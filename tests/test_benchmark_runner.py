@@ -155,6 +155,8 @@ def test_dry_run_lists_the_cells_and_the_time_left(finished: Path, tmp_path: Pat
     out = capsys.readouterr().out
     assert "to do: train/CartPole-v0/autoencoder/seed2" in out and "estimated time left" in out
     assert not (tmp_path / "out").exists()
+    run_benchmark(write_config(tmp_path, "same.yaml"), dry_run=True)  # the finished benchmark itself
+    assert capsys.readouterr().out.splitlines()[-1] == "nothing left to do: every cell is done"
 
 
 def test_jobs_1_and_2_give_the_same_leaderboard(finished: Path, tmp_path: Path) -> None:

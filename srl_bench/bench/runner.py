@@ -171,8 +171,11 @@ def describe_plan(status: Status, jobs: int, work: Path) -> str:
     if len(todo) > 40:
         lines.append(f"  ... and {len(todo) - 40} more")
     total = sum(left.values())
-    lines.append("estimated time left: " + ", ".join(f"{stage} {left[stage] / 60:.1f}" for stage in STAGES if stage in left)
-                 + f" min; {total / 60:.1f} min of work in all, about {total / 60 / max(1, jobs):.1f} min with {jobs} job(s)")
+    if not todo:
+        lines.append("nothing left to do: every cell is done")
+    else:
+        lines.append("estimated time left: " + ", ".join(f"{stage} {left[stage] / 60:.1f}" for stage in STAGES if stage in left)
+                     + f" min; {total / 60:.1f} min of work in all, about {total / 60 / max(1, jobs):.1f} min with {jobs} job(s)")
     return "\n".join(lines)
 
 
