@@ -304,8 +304,10 @@ def test_the_dry_run_of_one_env_is_estimated_from_the_cells_of_the_others(tmp_pa
     # per seed: autoencoder its cart-pole mean, random its cart-pole time, ae_wide (never run) every train cell's mean
     assert len(trains) == 6 and left["train"] == pytest.approx(2 * (200.0 + 2.0 + 402.0 / 3))
     assert left["metrics"] == pytest.approx(FIRST_GUESS["metrics"] * sum(c.stage == "metrics" for c in cells))
-    # RL by the step: pendulum's 2048 steps cost 4 × the 60 s of cart-pole's 512, for each of its 6 agents
-    assert sum(c.stage == "rl" for c in cells) == 6 and left["rl"] == pytest.approx(6 * 60.0 * 2048 / 512)
+    # RL by the step: pendulum's 2048 steps cost 4 × the 60 s of cart-pole's 512, for each of its 4 agents;
+    # the random policy trains nothing, so no agent stands for it: the first guess
+    assert sum(c.stage == "rl" for c in cells) == 6
+    assert left["rl"] == pytest.approx(4 * 60.0 * 2048 / 512 + 2 * FIRST_GUESS["rl"])
 
 
 def test_the_dry_run_counts_trainings_kept_after_an_epoch(tmp_path: Path, capsys) -> None:
@@ -339,17 +341,19 @@ def test_an_rl_cell_is_estimated_from_agents_of_its_own_algorithm(tmp_path: Path
     assert algo_of["rl/Pendulum-v0/ground_truth/seed0"] == "sac"
     work = tmp_path / "work"
     (work / "cells").mkdir(parents=True)
-    for key, seconds in (("rl/CartPole-v0/ground_truth/seed0", 10.0), ("rl/Pendulum-v0/ground_truth/seed0", 1000.0)):
+    for key, seconds in (("rl/CartPole-v0/ground_truth/seed0", 10.0), ("rl/Pendulum-v0/ground_truth/seed0", 1000.0),
+                         ("rl/Pendulum-v0/random_policy/seed0", 1.0)):
         (work / "cells" / f"{key.replace('/', '__')}.json").write_text(json.dumps(
             {"key": key, "stage": "rl", "fingerprint": "old", "status": "done", "seconds": seconds,
              "result": {"timesteps": 512}}))
     cells = [c for c in plan(select_part(load_benchmark(config), ["MiniPacman-v0"])) if c.stage == "rl"]
     assert len(cells) == 6  # ground truth, the random policy and the auto-encoder's agent, 2 seeds each
     left = estimate_seconds(Status(cells, {c.key: None for c in cells}), past_seconds(work, algo_of))
-    assert left["rl"] == pytest.approx(6 * 10.0 * 1024 / 512)
-    # without the algorithms the two agents' rates are mixed, as before
+    # the agents at cart-pole's PPO rate; the random policy (which trains nothing) at its own rate only
+    assert left["rl"] == pytest.approx((4 * 10.0 + 2 * 1.0) * 1024 / 512)
+    # without the algorithms the two agents' rates are mixed
     mixed = estimate_seconds(Status(cells, {c.key: None for c in cells}), past_seconds(work))
-    assert mixed["rl"] == pytest.approx(6 * (10.0 + 1000.0) / 2 * 1024 / 512)
+    assert mixed["rl"] == pytest.approx((4 * (10.0 + 1000.0) / 2 + 2 * 1.0) * 1024 / 512)
 
 
 def test_sampled_evaluation_is_in_the_fingerprints_of_that_env_only(tmp_path: Path) -> None:

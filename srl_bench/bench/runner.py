@@ -29,6 +29,7 @@ from srl_bench.resume import CHECKPOINT_FILE, resume_dir_for
 
 # rough seconds per cell on 2 CPU cores, for --dry-run before anything has run
 FIRST_GUESS = {"dataset": 20.0, "train": 60.0, "metrics": 10.0, "rl": 120.0}
+UNTRAINED_AGENT = "random_policy"  # the RL reference that only plays its evaluation episodes
 
 
 @dataclass
@@ -83,9 +84,12 @@ def adopt(status: Status, work: Path) -> None:
 def _similar(stage: str, key: str, algo: str | None = None) -> list[tuple[str, ...]]:
     """Keys of ever coarser groups of cells expected to cost alike: same stage, env and method; same
     stage and env; for an RL cell whose algorithm is known, same algorithm and method, then same
-    algorithm (a SAC step costs many PPO steps); same stage and method; same stage."""
+    algorithm (a SAC step costs many PPO steps); same stage and method; same stage. The random
+    policy, which trains no agent, is grouped with its own cells only."""
     parts = key.split("/")
     env, name = (parts[1], parts[2]) if len(parts) > 2 else (parts[-1], "")
+    if stage == "rl" and name == UNTRAINED_AGENT:  # it trains nothing: it stands for no agent but itself
+        return [(stage, env, name), (stage, "", name)]
     by_algo = [(stage, f"algo={algo}", name), (stage, f"algo={algo}", "")] if algo else []
     return [(stage, env, name), (stage, env, ""), *by_algo, (stage, "", name), (stage, "", "")]
 
