@@ -208,7 +208,8 @@ def check_output_path(out: str | Path | None, want_dir: bool = True) -> Path:
     return path
 
 
-def _json(path: Path) -> Any:
+def read_json(path: Path) -> Any:
+    """The JSON content of ``path``, None when it cannot be read."""
     try:
         return json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
@@ -217,7 +218,7 @@ def _json(path: Path) -> Any:
 
 def read_marker(path: str | Path) -> dict[str, Any] | None:
     """The ``.srl-bench.json`` marker of an output directory, or None."""
-    marker = _json(Path(path) / MARKER_FILE)
+    marker = read_json(Path(path) / MARKER_FILE)
     return marker if isinstance(marker, dict) and isinstance(marker.get("kind"), str) else None
 
 
@@ -265,7 +266,7 @@ def replaceable_reason(path: str | Path, kind: str) -> str | None:
         signature = path / spec.signature
         ok = signature.is_file()
         if ok and spec.signature_keys:
-            content = _json(signature)
+            content = read_json(signature)
             ok = isinstance(content, dict) and all(k in content for k in spec.signature_keys)
         if not ok:
             return (f"{path} is not an earlier srl-bench {spec.noun} (no srl-bench {spec.signature} in it) and "

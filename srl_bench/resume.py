@@ -10,15 +10,15 @@ marker is never written into or deleted. Two users: ``srl-bench rl`` keeps each 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
-import os
 import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
 from srl_bench.errors import SrlBenchError
-from srl_bench.publish import write_json_atomic
+from srl_bench.publish import read_json, write_json_atomic, write_text_atomic
 
 RESUME_SUFFIX = ".partial"
 RESUME_MARKER = "srl-bench-resume.json"
@@ -35,12 +35,11 @@ def digest(fingerprint: Any) -> str:
     return hashlib.sha256(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()
 
 
-def read_json(path: Path) -> Any:
-    """The JSON content of ``path``, None when it cannot be read."""
-    try:
-        return json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return None
+def differing_keys(now: dict[str, Any], before: Any) -> list[str]:
+    """The keys of two fingerprints whose values differ (none when ``before`` is not a dict)."""
+    if not isinstance(before, dict):
+        return []
+    return [key for key in sorted({*now, *before}) if now.get(key) != before.get(key)]
 
 
 class ResumeDir:
@@ -53,7 +52,7 @@ class ResumeDir:
         self.kind = kind
         self.note = note
         path = self.path
-        if os.path.islink(path) or (os.path.lexists(path) and not path.is_dir()):
+        if path.is_symlink() or (path.exists() and not path.is_dir()):
             raise SrlBenchError(f"{path} is in the way of srl-bench's resume area for {self.out} (it is not a "
                                 "folder); move it away")
         if path.is_dir() and any(path.iterdir()) and not self.ours():
@@ -116,8 +115,7 @@ class TrainCheckpoint(ResumeDir):
             print(f"srl-bench: the checkpoint in {self.path} cannot be read; training starts afresh", file=sys.stderr)
             return None
         if state.get("fingerprint_sha256") != self.digest:
-            before = state.get("fingerprint") or {}
-            differ = [key for key in sorted({*self.fingerprint, *before}) if self.fingerprint.get(key) != before.get(key)]
+            differ = differing_keys(self.fingerprint, state.get("fingerprint"))
             print(f"srl-bench: the checkpoint in {self.path} was made with other {', '.join(differ) or 'settings'}; "
                   "training starts afresh", file=sys.stderr)
             return None
@@ -130,10 +128,10 @@ class TrainCheckpoint(ResumeDir):
         import torch
 
         self.create()
-        tmp = self.file.with_name(f".{CHECKPOINT_FILE}.tmp-{os.getpid()}")
+        buffer = io.BytesIO()
         torch.save({"format": CHECKPOINT_FORMAT, "fingerprint_sha256": self.digest, "fingerprint": self.fingerprint,
-                    **state}, tmp)
-        os.replace(tmp, self.file)
+                    **state}, buffer)
+        write_text_atomic(self.file, buffer.getvalue())
         self.kept_epoch = int(state["epoch"])
 
     def interrupted_line(self) -> str | None:

@@ -23,8 +23,8 @@ import torch
 
 from srl_bench import __version__
 from srl_bench.errors import SrlBenchError
-from srl_bench.publish import TEMP_INFIX, clean_stale, write_json_atomic, write_text_atomic
-from srl_bench.resume import ResumeDir, read_json
+from srl_bench.publish import TEMP_INFIX, clean_stale, read_json, write_json_atomic, write_text_atomic
+from srl_bench.resume import ResumeDir, differing_keys
 from srl_bench.resume import digest as digest_of
 from srl_bench.rl.agent import SeedResult, policy_name
 from srl_bench.rl.protocol import seed_scores
@@ -324,9 +324,7 @@ class ResumeArea(ResumeDir):
         if not isinstance(content, dict) or content.get("format") != SEED_FORMAT or content.get("seed") != seed:
             return None, "unreadable"
         if content.get("fingerprint_sha256") != self.digest:
-            before = content.get("fingerprint")
-            differ = ([key for key in sorted({*self.fingerprint, *before})
-                       if self.fingerprint.get(key) != before.get(key)] if isinstance(before, dict) else [])
+            differ = differing_keys(self.fingerprint, content.get("fingerprint"))
             return None, f"other {', '.join(differ)}" if differ else "other settings"
         if need_agent and not self.agent_file(seed).is_file():
             return None, "no saved agent"
