@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 from srl_bench.encoder import Encoder
-from srl_bench.errors import SrlBenchError
+from srl_bench.errors import SrlBenchError, read_json_object
 from srl_bench.config import validate
 from srl_bench.data.format import DATA_META_KEYS, meta_problem
 from srl_bench.device import resolve_device  # noqa: F401  (re-exported: `from srl_bench.runs import resolve_device`)
@@ -91,16 +91,7 @@ def read_run_config(run_dir: str | Path) -> dict[str, Any]:
         raise SrlBenchError(f"run directory {run_dir} does not exist; train one with `srl-bench train`")
     if not path.is_file():
         raise SrlBenchError(f"{run_dir} is not a run directory (no {CONFIG_FILE}); train one with `srl-bench train`")
-    try:
-        run_config = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise SrlBenchError(f"{path} is not valid JSON ({exc.msg}, line {exc.lineno}); the run is damaged, "
-                            f"{AGAIN}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SrlBenchError(f"cannot read {path} ({exc.__class__.__name__}); the run is damaged, {AGAIN}") from None
-    if not isinstance(run_config, dict):
-        raise SrlBenchError(f"{path} must hold a JSON object, not a {type(run_config).__name__}; the run is damaged, "
-                            f"{AGAIN}")
+    run_config = read_json_object(path, f"the run is damaged, {AGAIN}")
     method = run_config.get("method")
     if not isinstance(method, str) or not method:
         raise SrlBenchError(f"{path} does not say which method trained the run (no 'method'); the run is damaged, "
@@ -171,14 +162,7 @@ def run_test_episodes(run_dir: str | Path, dataset: Any) -> list[int] | None:
     if not identity_file.is_file():
         raise SrlBenchError(f"{run_dir} has no dataset.json (the identity of its training data); the run is "
                             f"incomplete, {AGAIN}")
-    try:
-        trained_on = json.loads(identity_file.read_text())
-    except (OSError, ValueError) as exc:
-        raise SrlBenchError(f"{identity_file} is not readable JSON ({exc.__class__.__name__}); the run is damaged, "
-                            f"{AGAIN}") from None
-    if not isinstance(trained_on, dict):
-        raise SrlBenchError(f"{identity_file} must hold a JSON object, not a {type(trained_on).__name__}; the run is "
-                            f"damaged, {AGAIN}")
+    trained_on = read_json_object(identity_file, f"the run is damaged, {AGAIN}")
     checksums = trained_on.get("checksums")
     if not checksums or checksums != dataset.meta.get("checksums"):
         return None

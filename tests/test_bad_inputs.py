@@ -266,7 +266,7 @@ RUN_CASES = [
 ]
 EVALUATE_ONLY_CASES = [
     (remove("dataset.json"), "has no dataset.json"),
-    (write("dataset.json", "{"), "dataset.json is not readable JSON"),
+    (write("dataset.json", "{"), "dataset.json is not valid JSON"),
 ]
 
 

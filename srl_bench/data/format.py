@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from srl_bench.errors import SrlBenchError
+from srl_bench.errors import SrlBenchError, read_json_object
 from srl_bench.publish import Publisher
 
 FORMAT_VERSION = 1
@@ -426,14 +426,7 @@ def load_dataset(path: str | Path, in_memory: bool = False) -> Dataset:
         raise SrlBenchError(f"dataset {path} does not exist; make one with `srl-bench generate`")
     if not meta_path.is_file():
         raise SrlBenchError(f"{path} is not a dataset (no {META_FILE}); make one with `srl-bench generate`")
-    try:
-        meta = json.loads(meta_path.read_text())
-    except json.JSONDecodeError as exc:
-        raise SrlBenchError(f"{meta_path} is not valid JSON ({exc.msg}); regenerate the dataset") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SrlBenchError(f"cannot read {meta_path} ({exc.__class__.__name__}); regenerate the dataset") from None
-    if not isinstance(meta, dict):
-        raise SrlBenchError(f"{meta_path} must hold a JSON object, not a {type(meta).__name__}; regenerate the dataset")
+    meta = read_json_object(meta_path, "regenerate the dataset")
     if meta.get("format_version") != FORMAT_VERSION:
         raise SrlBenchError(
             f"{path} has dataset format version {meta.get('format_version')!r}; this srl-bench reads "

@@ -26,6 +26,7 @@ from srl_bench.bench.cells import RECORDS, STAGES, Cell, current_records, plan, 
 from srl_bench.bench.config import BenchmarkConfig
 from srl_bench.bench.published import curve_of, has_records
 from srl_bench.errors import SrlBenchError
+from srl_bench.publish import read_json
 
 
 @dataclass
@@ -91,7 +92,7 @@ def _config_of_work(work: Path) -> tuple[BenchmarkConfig | None, str]:
     from srl_bench.bench.config import load_benchmark
     from srl_bench.config import validate
 
-    note = _read_json(work / BENCHMARK_FILE)
+    note = read_json(work / BENCHMARK_FILE)
     if not isinstance(note, dict) or not isinstance(note.get("config"), str):
         return None, ""
     resume = f"srl-bench benchmark {shlex.quote(str(note.get('named') or note['config']))}"
@@ -124,13 +125,6 @@ def _planned(config: BenchmarkConfig | None, work: Path, command: str, timing: s
     return source if source.done("metrics") or source.done("rl") else None
 
 
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, ValueError):
-        return None
-
-
 def _config_of_folder(folder: Path, command: str) -> BenchmarkConfig | None:
     """The benchmark config a leaderboard folder was made with: the YAML its command names (loaded the
     usual way, its ``imports`` imported), else the copy saved in its leaderboard.json (None when
@@ -149,7 +143,7 @@ def _config_of_folder(folder: Path, command: str) -> BenchmarkConfig | None:
             return select_part(load_benchmark(words[words.index("benchmark") + 1]), envs, rows)
         except Exception:  # noqa: BLE001 - an edited or moved config: fall back to the saved copy
             pass
-    saved = _read_json(folder / "leaderboard.json")
+    saved = read_json(folder / "leaderboard.json")
     if isinstance(saved, dict) and isinstance(saved.get("benchmark"), dict):
         try:
             return validate(BenchmarkConfig, saved["benchmark"], str(folder / "leaderboard.json"))
@@ -163,7 +157,7 @@ def _scan(work: Path) -> tuple[list[Cell], dict[str, dict[str, Any] | None], dic
     cells: list[Cell] = []
     records: dict[str, dict[str, Any] | None] = {}
     for path in sorted((work / RECORDS).glob("*.json")):
-        record = _read_json(path)
+        record = read_json(path)
         if not isinstance(record, dict) or not isinstance(record.get("key"), str):
             continue
         key, stage = record["key"], record.get("stage")
@@ -174,7 +168,7 @@ def _scan(work: Path) -> tuple[list[Cell], dict[str, dict[str, Any] | None], dic
         out = {"dataset": "datasets", "train": "runs", "rl": "rl"}.get(stage, "")
         out = "/".join([out, *parts[1:]]) if out else ""
         if stage == "rl":
-            rl = _read_json(work / out / "rl.json")
+            rl = read_json(work / out / "rl.json")
             spec["algo"] = rl.get("algo", "?") if isinstance(rl, dict) else "?"
         cells.append(Cell(key, stage, spec, out=out, fingerprint=str(record.get("fingerprint", ""))))
         records[key] = record
@@ -182,7 +176,7 @@ def _scan(work: Path) -> tuple[list[Cell], dict[str, dict[str, Any] | None], dic
     cells.sort(key=lambda c: order[c.stage])
     env_ids = {}
     for slug in dict.fromkeys(c.key.split("/")[1] for c in cells):
-        meta = _read_json(work / "datasets" / slug / "meta.json")
+        meta = read_json(work / "datasets" / slug / "meta.json")
         env_ids[slug] = meta["env_id"] if isinstance(meta, dict) and isinstance(meta.get("env_id"), str) else slug
     return cells, records, env_ids
 
@@ -194,7 +188,7 @@ def from_directory(path: str | Path) -> Source:
     if not path.is_dir():
         raise SrlBenchError(f"{path} is not a directory; give a leaderboard folder (with timing.json) or a "
                             "benchmark work directory (with cells/)")
-    timing = _read_json(path / "timing.json") if (path / "timing.json").is_file() else None
+    timing = read_json(path / "timing.json") if (path / "timing.json").is_file() else None
     if timing is not None:
         if not isinstance(timing, dict) or not isinstance(timing.get("work_dir"), str):
             raise SrlBenchError(f"{path / 'timing.json'} does not name the benchmark's work directory (no "
@@ -212,7 +206,7 @@ def from_directory(path: str | Path) -> Source:
         source = _planned(_config_of_folder(path, command), work, command, str(timing.get("timing", "")))
         if source is None:
             cells, records, env_ids = _scan(work)
-            saved = _read_json(path / "leaderboard.json")
+            saved = read_json(path / "leaderboard.json")
             name = saved["name"] if isinstance(saved, dict) and isinstance(saved.get("name"), str) else work.name
             source = Source(name, work, cells, records, command, str(timing.get("timing", "")) or
                             compute_time(cells, records), None, env_ids)
