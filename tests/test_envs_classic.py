@@ -46,6 +46,19 @@ def test_cartpole_state_is_gymnasium_dynamics() -> None:
         np.testing.assert_allclose(info["state"], expected, rtol=1e-6)
 
 
+@pytest.mark.parametrize(("env_id", "shows_at_once"), [("srl/CartPole-v0", False), ("srl/Pendulum-v0", True)])
+def test_when_an_action_shows_in_the_image(env_id: str, shows_at_once: bool) -> None:
+    """Cart-pole's explicit Euler step shows a push two frames later, pendulum's torque at once
+    (docs/methods.md, "An inverse model needs the action in the next frame")."""
+    env = gym.make(env_id)
+    low, high = (0, 1) if env_id == "srl/CartPole-v0" else (env.action_space.low, env.action_space.high)
+    frames = []
+    for action in (low, high):
+        env.reset(seed=5)
+        frames.append([env.step(action)[0], env.step(low)[0]])
+    assert np.array_equal(frames[0][0], frames[1][0]) is not shows_at_once
+    assert not np.array_equal(frames[0][1], frames[1][1])
+
 @pytest.mark.parametrize("env_id", CLASSIC)
 def test_same_seed_same_frames(env_id: str) -> None:
     def rollout() -> np.ndarray:
