@@ -194,10 +194,17 @@ def test_bad_runner_options_are_one_sentence(tmp_path: Path, capsys) -> None:
     assert not (tmp_path / "out").exists()
 
 
+def _default_sigint() -> None:
+    # as a terminal's foreground command has it: a shell without job control starts background commands
+    # (such as a CI run launched with `&`) with Ctrl-C ignored, which Python and its children then inherit
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _benchmark_process(config: Path, cwd: Path) -> subprocess.Popen:
     env = {**os.environ, "SDL_VIDEODRIVER": "dummy"}
     return subprocess.Popen([sys.executable, "-m", "srl_bench.cli", "benchmark", str(config), "--quiet"], cwd=cwd,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                            preexec_fn=_default_sigint)
 
 
 def test_killed_at_any_moment_the_same_command_finishes_the_same_leaderboard(finished: Path, tmp_path: Path) -> None:
