@@ -405,6 +405,41 @@ def test_example_new_loss_method_and_encoder_in_a_benchmark(tmp_path: Path) -> N
         cell for cell in plan(load_benchmark(config)) if cell.key == "train/CartPole-v0/random/seed0").spec
 
 
+def test_an_encoder_made_without_a_seed_is_ranked_on_its_one_score(tmp_path: Path) -> None:
+    """Its metrics are computed once (no seed enters them); the leaderboard counts that value for each
+    of the benchmark's seeds, as it does a closed-form baseline's identical rows, so the row is ranked
+    and not shown as partial."""
+    from srl_bench.bench.cells import plan
+    from srl_bench.bench.config import load_benchmark
+    from srl_bench.bench.leaderboard import collect, leaderboard, planned_seeds
+
+    config_path = tmp_path / "two_seeds.yaml"
+    config_path.write_text(f"""
+name: two_seeds
+seeds: [0, 1]
+methods: [random]
+encoders:
+  - {{name: grid_colours, factory: "{EXAMPLES}/score_my_encoder.py:make"}}
+envs:
+  - {{id: srl/CartPole-v0, episodes: 6, seed: 0}}
+""")
+    config = load_benchmark(config_path)
+    cells = [cell for cell in plan(config) if cell.stage == "metrics"]
+    assert sorted(cell.key for cell in cells if "grid_colours" in cell.key) == ["metrics/CartPole-v0/grid_colours/seed0"]
+    scores = {"random": [0.30, 0.34], "grid_colours": [0.60]}
+    records = {}
+    for cell in cells:
+        method, seed = cell.key.split("/")[2], int(cell.key.rsplit("seed", 1)[1])
+        records[cell.key] = {"status": "done", "result": {"probe_linear_r2": scores[method][seed], "gtc_mean": 0.5}}
+    runs, rl_runs = collect(config, cells, records)
+    assert sorted(runs.loc[runs["method"] == "grid_colours", "seed"]) == [0, 1]
+    table = leaderboard(runs, rl_runs, metrics=("probe_linear_r2",), planned=planned_seeds(config)).set_index("method")
+    mine = table.loc["grid_colours"]
+    assert not mine["partial"] and mine["rank"] == 1 and mine["probe_linear_r2_n"] == 2
+    assert mine["probe_linear_r2_ci_low"] == mine["probe_linear_r2_mean"] == mine["probe_linear_r2_ci_high"] == 0.60
+    assert table.loc["random", "rank"] == 2
+
+
 def test_benchmark_config_errors_name_the_plug_in(tmp_path: Path) -> None:
     from srl_bench.bench.config import load_benchmark
 

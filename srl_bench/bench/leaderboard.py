@@ -64,7 +64,12 @@ def normalised_scores(rl_runs: pd.DataFrame) -> pd.Series:
 def collect(config: BenchmarkConfig | dict[str, str], cells: Iterable[Any],
             records: dict[str, dict[str, Any] | None]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(runs, rl_runs)`` from the finished cells (failed or missing cells leave no row). ``config``
-    is the benchmark, or just its env ids by slug (``{"CartPole-v0": "srl/CartPole-v0"}``)."""
+    is the benchmark, or just its env ids by slug (``{"CartPole-v0": "srl/CartPole-v0"}``).
+
+    An encoder of your own made without a seed is scored once: nothing in its metrics depends on the
+    seed (the held-out split has its own), so with the benchmark known its one row stands for each of
+    the benchmark's seeds, as a closed-form baseline's identical per-seed rows do, and the row is ranked
+    like the others instead of looking partial."""
     runs: list[dict[str, Any]] = []
     rl_runs: list[dict[str, Any]] = []
     slugs = dict(config) if isinstance(config, dict) else {env.slug: env.id for env in config.envs}
@@ -78,11 +83,14 @@ def collect(config: BenchmarkConfig | dict[str, str], cells: Iterable[Any],
             result = record["result"]
             train = records.get(cell.key.replace("metrics/", "train/", 1)) or {}
             summary = train.get("result") or {}
-            runs.append({"env": slugs.get(slug, slug), "method": name, "seed": seed,
-                         **{m: result.get(m, math.nan) for m in METRICS if m != "rl_score"},
-                         "state_dim": result.get("state_dim"), "n_eval_frames": result.get("n_eval_frames"),
-                         "epochs_run": summary.get("epochs_run"), "epochs_cap": summary.get("epochs_cap"),
-                         "stopped": summary.get("stopped")})
+            unseeded = (not isinstance(config, dict) and "encoder" in cell.spec
+                        and cell.spec["encoder"].get("seed") is None)
+            for each_seed in config.seeds if unseeded else [seed]:
+                runs.append({"env": slugs.get(slug, slug), "method": name, "seed": each_seed,
+                             **{m: result.get(m, math.nan) for m in METRICS if m != "rl_score"},
+                             "state_dim": result.get("state_dim"), "n_eval_frames": result.get("n_eval_frames"),
+                             "epochs_run": summary.get("epochs_run"), "epochs_cap": summary.get("epochs_cap"),
+                             "stopped": summary.get("stopped")})
         elif stage == "rl":
             result = record["result"]
             rl_runs.append({"env": slugs.get(slug, slug), "representation": name, "seed": seed, "algo": cell.spec["algo"],
