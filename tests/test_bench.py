@@ -99,9 +99,31 @@ def test_rl_score_ranks_nothing_where_the_references_are_not_separated() -> None
     ("name: x\nmethods: [random]\ntrain: [1, 2]\nenvs: [{id: srl/CartPole-v0, episodes: 2}]\n", "key 'train': input should be a valid dictionary"),
     ("- 1\n- 2\n", "must hold a mapping"),
     ("name: [unclosed\n", "not valid YAML"),
+    ("extends: [quick]\n", "key 'extends' must name a benchmark"),
+    ("extends: nowhere.yaml\n", "bad.yaml: 'extends': benchmark config nowhere.yaml does not exist"),
+    ("extends: bad.yaml\n", "'extends' goes round in a circle \\(bad.yaml -> bad.yaml\\)"),
+    ("extends: quick\nmethods: [autoencoder]\n", "each entry must appear once; repeated: autoencoder"),
 ])
 def test_bad_benchmark_config(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(text)
     with pytest.raises(SrlBenchError, match=message):
         load_benchmark(path)
+
+
+def test_a_benchmark_extends_another_with_rows_of_its_own(tmp_path: Path) -> None:
+    """`extends` takes every key of the base, replaces those the file sets and adds to its methods; the
+    cells both benchmarks have keep their fingerprints, so a published leaderboard's records are reused."""
+    from srl_bench.bench.cells import plan
+
+    (tmp_path / "base.yaml").write_text("extends: quick\nname: middle\nseeds: [0]\n")
+    (tmp_path / "mine.yaml").write_text("extends: base.yaml\nname: mine\nmethods: [pca]\n")
+    quick, mine = load_benchmark("quick"), load_benchmark(tmp_path / "mine.yaml")
+    assert mine.name == "mine" and mine.seeds == [0] and mine.work_dir == quick.work_dir
+    assert [m.name for m in mine.methods] == [*[m.name for m in quick.methods], "pca"]
+    assert mine.envs == quick.envs and mine.rl == quick.rl and mine.train == quick.train
+    theirs = {cell.key: cell.fingerprint for cell in plan(quick)}
+    ours = {cell.key: cell.fingerprint for cell in plan(mine)}
+    shared = [key for key in ours if key in theirs]
+    assert shared and all(ours[key] == theirs[key] for key in shared)
+    assert {key for key in ours if key not in theirs} == {key for key in ours if "/pca/" in key}

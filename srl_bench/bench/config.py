@@ -329,6 +329,39 @@ def resolve_benchmark_path(path: str | Path) -> Path:
                         f"benchmarks: {', '.join(shipped_names('benchmarks'))}")
 
 
+EXTENDED_LISTS = ("imports", "methods", "encoders")  # what a benchmark that `extends` another adds to
+
+
+def read_benchmark_values(path: Path, extended_by: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """A benchmark YAML's keys, over those of the benchmark it names under ``extends`` (a shipped name or a
+    YAML file beside it, itself read this way): a key it sets replaces the base's, except ``imports``,
+    ``methods`` and ``encoders``, whose lists it adds to. So a file of a few lines joins a published
+    benchmark with rows of its own, and every cell the two share keeps its fingerprint."""
+    values = read_yaml_mapping(path, "benchmark config")
+    if "extends" not in values:
+        return values
+    base_name = values.pop("extends")
+    if not isinstance(base_name, str) or not base_name.strip():
+        raise SrlBenchError(f"{path}: key 'extends' must name a benchmark (a shipped one, e.g. standard, or a YAML "
+                            f"file), got {base_name!r}")
+    beside = path.parent / base_name
+    try:
+        base_path = beside if beside.is_file() else resolve_benchmark_path(base_name)
+    except SrlBenchError as exc:
+        raise SrlBenchError(f"{path}: 'extends': {exc}") from None
+    chain = (*extended_by, path.resolve())
+    if base_path.resolve() in chain:
+        names = " -> ".join(p.name for p in (*chain, base_path))
+        raise SrlBenchError(f"{path}: 'extends' goes round in a circle ({names}); name a benchmark that does not "
+                            "extend this one")
+    base = read_benchmark_values(base_path, chain)
+    merged = {**base, **values}
+    for key in EXTENDED_LISTS:
+        if isinstance(base.get(key), list) and isinstance(values.get(key), list):
+            merged[key] = [*base[key], *values[key]]
+    return merged
+
+
 def import_benchmark_modules(imports: Any, path: Path) -> None:
     """Import the modules of a benchmark's ``imports`` (beside the config file, in the working
     directory, or installed), so the methods and loss terms they register can be named."""
@@ -347,7 +380,7 @@ def load_benchmark(path: str | Path) -> BenchmarkConfig:
     The modules of ``imports`` are imported first; the factories of ``encoders`` are imported and
     checked to take their ``kwargs`` (they are called only by the cells that score them)."""
     path = resolve_benchmark_path(path)
-    values = read_yaml_mapping(path, "benchmark config")
+    values = read_benchmark_values(path)
     import_benchmark_modules(values.get("imports", []), path)
     config = validate(BenchmarkConfig, values, str(path))
     config._config_dir = path.parent.resolve()
