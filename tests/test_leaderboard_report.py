@@ -133,6 +133,9 @@ def test_rank_and_best_marks(synthetic: tuple[Path, Path]) -> None:
     assert "| rank | method |" in markdown and "Rank: mean rank over knn_mse_ratio" in markdown
     reference = next(line for line in markdown.splitlines() if line.startswith("|  | *ground_truth* |"))
     assert "**" not in reference  # a reference is never marked best
+    # the state's dimension beside each learned row (what the probes read); none for a reference
+    assert "| dim | epochs | seeds |" in markdown and reference.endswith("| — | — | 3 |")
+    assert next(line for line in markdown.splitlines() if "| good |" in line).endswith("| 2 | 3.0 | 3 |")
     assert "![srl/CartPole-v0: every metric's mean and 95% interval](plots/intervals_CartPole-v0.png)" in markdown
     assert "### Across environments" in markdown
 
@@ -179,7 +182,8 @@ def test_json_is_strict_and_complete(synthetic: tuple[Path, Path]) -> None:
     cart = payload["envs"]["srl/CartPole-v0"]
     good = next(r for r in cart["rows"] if r["method"] == "good")
     assert good["rank"] == 1 and good["metrics"]["probe_linear_r2"]["best"] is True
-    assert good["metrics"]["probe_linear_r2"]["n"] == 3
+    assert good["metrics"]["probe_linear_r2"]["n"] == 3 and good["state_dim"] == 2
+    assert next(r for r in cart["rows"] if r["method"] == "ground_truth")["state_dim"] is None
     assert cart["rank_by"] == ["knn_mse_ratio", "gtc_mean", "probe_linear_r2", "probe_mlp_r2", "rl_score"]
     assert payload["metrics"]["knn_mse_ratio"]["higher_is_better"] is False
 

@@ -142,6 +142,8 @@ def leaderboard(runs: pd.DataFrame, rl_runs: pd.DataFrame | None = None,
                             f"{metric}_n": len(values)})
             epochs = group.get("epochs_run", pd.Series(dtype=float)).dropna()
             stopped = group.get("stopped", pd.Series(dtype=object))
+            dims = group.get("state_dim", pd.Series(dtype=float)).dropna()
+            row["state_dim"] = int(dims.median()) if len(dims) else math.nan
             row["epochs_mean"] = float(epochs.mean()) if len(epochs) else math.nan
             row["epoch_cap_runs"] = int((stopped == "epoch_cap").sum())
             row["diverged_runs"] = int((stopped == "diverged").sum())
@@ -247,6 +249,12 @@ def arrow(metric: str) -> str:
     return "" if metric == "state_std" else "↑" if METRICS[metric][0] else "↓"
 
 
+def dim_text(row: pd.Series) -> str:
+    """The state's dimension as shown ("—" for the RL references, which read no encoder)."""
+    dim = row.get("state_dim", math.nan)
+    return "—" if pd.isna(dim) else str(int(dim))
+
+
 def epochs_text(row: pd.Series) -> str:
     """Mean epochs trained, with how many runs stopped at the cap or diverged."""
     epochs = "—" if not math.isfinite(row["epochs_mean"]) else f"{row['epochs_mean']:.1f}"
@@ -283,14 +291,14 @@ def leaderboard_markdown(table: pd.DataFrame, metrics: tuple[str, ...] | None = 
         best = {m: best_rows(group, m) for m in present}
         lines += [f"### {env}", "",
                   ("| rank " if has_rank else "") + "| method | "
-                  + " | ".join(f"{TITLES.get(m, m)} {arrow(m)}".strip() for m in present) + " | epochs | seeds |",
-                  ("|---" if has_rank else "") + "|---|" + "---|" * len(present) + "---|---|"]
+                  + " | ".join(f"{TITLES.get(m, m)} {arrow(m)}".strip() for m in present) + " | dim | epochs | seeds |",
+                  ("|---" if has_rank else "") + "|---|" + "---|" * len(present) + "---|---|---|"]
         for index, row in group.iterrows():
             _, seeds = seed_counts(row, present)
             name = f"*{row['method']}*" if row["reference"] else row["method"]
             lines.append(("| " + rank_text(row) + " " if has_rank else "") + f"| {name} | "
                          + " | ".join(_cell(row, m, index in best[m]) for m in present)
-                         + f" | {epochs_text(row)} | {seeds} |")
+                         + f" | {dim_text(row)} | {epochs_text(row)} | {seeds} |")
         if has_rank:
             ranked_by = rank_metrics(group)
             lines += ["", "Rank: mean rank over " + (", ".join(ranked_by) if ranked_by else "no metric (none that "
@@ -316,7 +324,8 @@ def header(config: BenchmarkConfig, command: str, timing: str) -> list[str]:
         "rank (the mean rank over the metrics every method has; ties by probe_linear_r2), best first; **bold**: the "
         "best mean per column; *references* last. `state std`: the learned state's mean per-dimension standard "
         "deviation on the held-out frames (the metrics ignore scale; far below `random`'s, the state collapsed). "
-        "`epochs`: mean epochs trained (early stopping on validation loss; `at cap`: runs that were still "
+        "`dim`: the state's dimension, what the probes, KNN and the agent read (more dimensions give a probe more "
+        "to fit). `epochs`: mean epochs trained (early stopping on validation loss; `at cap`: runs that were still "
         "improving when the epoch cap stopped them).", "", "Datasets:", "", *[_describe_env(e) for e in config.envs],
     ]
     if config.rl is not None:

@@ -239,6 +239,7 @@ class Report:
                                     "ci_high": _num(row[f"{m}_ci_high"]), "n": int(row[f"{m}_n"]),
                                     "best": index in best.get(m, ())}
                                 for m in METRICS if f"{m}_n" in row},
+                    "state_dim": None if pd.isna(row.get("state_dim")) else int(row["state_dim"]),
                     "epochs_mean": _num(row["epochs_mean"]), "epoch_cap_runs": int(row["epoch_cap_runs"]),
                     "diverged_runs": int(row["diverged_runs"]),
                 })

@@ -19,8 +19,8 @@ from typing import Any
 import pandas as pd
 
 from srl_bench.bench.config import REFERENCES
-from srl_bench.bench.leaderboard import (TITLES, UNSEPARATED, arrow, best_rows, epochs_text, rank_metrics, rank_text,
-                                         references_separated, seed_counts, shown_metrics)
+from srl_bench.bench.leaderboard import (TITLES, UNSEPARATED, arrow, best_rows, dim_text, epochs_text, rank_metrics,
+                                         rank_text, references_separated, seed_counts, shown_metrics)
 from srl_bench.bench.report.aggregate import BASELINE, SCORES, STATISTIC_TITLES
 
 CSS = """
@@ -169,7 +169,7 @@ def env_table(group: pd.DataFrame) -> str:
     best = {m: best_rows(group, m) for m in present}
     head = ('<tr><th data-type="num">rank</th><th class="name">method</th>'
             + "".join(f"<th>{_esc((TITLES.get(m, m) + ' ' + arrow(m)).strip())}</th>" for m in present)
-            + "<th>epochs</th><th>seeds</th></tr>")
+            + "<th>dim</th><th>epochs</th><th>seeds</th></tr>")
     body = []
     for index, row in group.iterrows():
         seeds, seeds_shown = seed_counts(row, present)
@@ -177,7 +177,8 @@ def env_table(group: pd.DataFrame) -> str:
                  f'<td class="name" data-value="{_esc(row["method"])}">{_esc(row["method"])}</td>']
         cells += [_interval_cell(row[f"{m}_mean"], row[f"{m}_ci_low"], row[f"{m}_ci_high"], int(row[f"{m}_n"]),
                                  index in best[m]) for m in present]
-        cells += [f'<td data-value="{_value(row["epochs_mean"])}">{_esc(epochs_text(row))}</td>',
+        cells += [f'<td data-value="{_value(row.get("state_dim"))}">{_esc(dim_text(row))}</td>',
+                  f'<td data-value="{_value(row["epochs_mean"])}">{_esc(epochs_text(row))}</td>',
                   f'<td data-value="{seeds}">{_esc(seeds_shown)}</td>']
         css = ' class="reference"' if row["reference"] else ""
         body.append(f"<tr{css}>" + "".join(cells) + "</tr>")

@@ -14,8 +14,8 @@ from typing import Any
 import pandas as pd
 
 from srl_bench.bench.config import REFERENCES
-from srl_bench.bench.leaderboard import (METRICS, UNSEPARATED, best_rows, rank_metrics, rank_text, references_separated,
-                                         seed_counts, shown_metrics)
+from srl_bench.bench.leaderboard import (METRICS, UNSEPARATED, best_rows, dim_text, rank_metrics, rank_text,
+                                         references_separated, seed_counts, shown_metrics)
 from srl_bench.bench.report.aggregate import BASELINE, SCORES, STATISTIC_TITLES
 
 TITLES = {"knn_mse_ratio": "KNN-MSE ratio", "knn_mse": "KNN-MSE", "gtc_mean": "GTC",
@@ -71,8 +71,9 @@ def env_table(name: str, env: str, group: pd.DataFrame) -> str:
         + (", ".join(TITLES[m] for m in ranked_by) if ranked_by else "no metric") + "."
         + (f" {escape(UNSEPARATED[0] + UNSEPARATED[1])}" if references_separated(group) is False else "") + "}",
         f"  \\label{{{_label(name, env)}}}",
-        "  \\begin{tabular}{rl" + "c" * len(present) + "r}", "    \\toprule",
-        "    Rank & Method & " + " & ".join(TITLES[m] + _arrow(m) for m in present) + " & Seeds \\\\", "    \\midrule",
+        "  \\begin{tabular}{rl" + "c" * len(present) + "rr}", "    \\toprule",
+        "    Rank & Method & " + " & ".join(TITLES[m] + _arrow(m) for m in present) + " & Dim & Seeds \\\\",
+        "    \\midrule",
     ]
     in_references = False
     for index, row in group.iterrows():
@@ -83,7 +84,7 @@ def env_table(name: str, env: str, group: pd.DataFrame) -> str:
         method = f"\\textit{{{escape(row['method'])}}}" if row["reference"] else escape(row["method"])
         cells = [interval(row[f"{m}_mean"], row[f"{m}_ci_low"], row[f"{m}_ci_high"], int(row[f"{m}_n"]),
                           index in best[m]) for m in present]
-        lines.append(f"    {rank_text(row)} & {method} & " + " & ".join(cells) + f" & {seeds} \\\\")
+        lines.append(f"    {rank_text(row)} & {method} & " + " & ".join(cells) + f" & {escape(dim_text(row))} & {seeds} \\\\")
     lines += ["    \\bottomrule", "  \\end{tabular}", "\\end{table}", ""]
     return "\n".join(lines)
 
