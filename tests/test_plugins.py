@@ -373,6 +373,10 @@ def test_example_new_loss_method_and_encoder_in_a_benchmark(tmp_path: Path) -> N
     from srl_bench.bench.cells import plan
     from srl_bench.bench.config import load_benchmark
 
+    joined, standard = load_benchmark(EXAMPLES / "join_the_standard.yaml"), load_benchmark("standard")
+    assert joined.methods == standard.methods and joined.envs == standard.envs and joined.rl == standard.rl
+    assert [entry.name for entry in joined.encoders] == ["grid_colours"]
+
     shipped = plan(load_benchmark(EXAMPLES / "benchmark_with_my_method.yaml"))  # the example config itself
     assert {"train/CartPole-v0/ae_slowness/seed1", "metrics/CartPole-v0/grid_colours/seed0",
             "rl/CartPole-v0/grid_colours/seed1"} <= {cell.key for cell in shipped}
