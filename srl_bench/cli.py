@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from srl_bench import __version__
-from srl_bench.config import parse_assignments
+from srl_bench.config import parse_assignments, shipped_names
 from srl_bench.errors import SrlBenchError
 
 
@@ -348,7 +348,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_rl)
 
     p = sub.add_parser("benchmark", help="generate, train, evaluate and rank, from a benchmark YAML")
-    p.add_argument("config", help="e.g. configs/benchmarks/quick.yaml")
+    p.add_argument("config", help="a benchmark YAML (e.g. configs/benchmarks/quick.yaml; it may `extends:` another) "
+                                  "or a shipped benchmark's name: " + ", ".join(shipped_names("benchmarks")))
     p.add_argument("--out", default=None, help="leaderboard folder (default: the config's `out`, else WORK_DIR/leaderboard)")
     p.add_argument("--work-dir", default=None, help="where datasets, runs and cell results go (default: the config's)")
     p.add_argument("--jobs", type=int, default=None, help="cells computed at once (default 1; local processes, or "
