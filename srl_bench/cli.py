@@ -199,7 +199,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> None:
     folder = args.out is not None and args.format is None  # --out alone: the whole leaderboard folder
     if args.out is not None:
         check_output_path(args.out, want_dir=folder)
-    source = from_directory(args.dir)
+    source = from_directory(args.dir, whole=args.whole)
     if folder:
         if source.resume and "--out" not in source.resume:  # so finishing it adopts this folder's records
             source.resume += f" --out {shlex.quote(str(args.out))}"
@@ -379,6 +379,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", default=None, choices=["md", "csv", "html", "latex", "json"],
                    help="what to print or write: md (default), csv, html (one self-contained page), latex, json")
     p.add_argument("--out", default=None, help="a folder for the whole leaderboard, or with --format a file")
+    p.add_argument("--whole", action="store_true",
+                   help="for a folder that a --env/--method run wrote: the whole benchmark that run is a part of, "
+                        "from the records the folder carries (e.g. your row beside a published leaderboard's)")
     p.set_defaults(func=cmd_leaderboard)
     return parser
 

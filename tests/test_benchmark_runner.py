@@ -533,6 +533,10 @@ def test_a_part_run_into_the_folder_of_the_whole_keeps_the_other_records(finishe
     assert set(records(folder)) == before  # random's and ae_wide's records are still there
     picture = Path("plots/CartPole-v0/ae_wide_seed0_training.png")  # and so are their pictures
     assert (folder / picture).read_bytes() == (finished / "out" / picture).read_bytes()
+    # `srl-bench leaderboard FOLDER --whole`: the whole benchmark again, from the records the folder carries
+    assert main(["leaderboard", str(folder), "--whole", "--out", str(tmp_path / "whole")]) == 0
+    for name in ("runs.csv", "rl_runs.csv"):
+        assert (tmp_path / "whole" / name).read_bytes() == (finished / "out" / name).read_bytes(), name
     capsys.readouterr()
     run_benchmark(write_config(tmp_path), progress=False)  # and the whole benchmark needs nothing computed
     err = capsys.readouterr().err

@@ -299,6 +299,8 @@ def test_cli_bad_directories_are_one_sentence(synthetic: tuple[Path, Path], tmp_
     assert main(["leaderboard", str(tmp_path / "moved")]) == 2
     err = capsys.readouterr().err
     assert "has no cell records" in err and "Traceback" not in err
+    assert main(["leaderboard", str(tmp_path / "moved"), "--whole"]) == 2
+    assert "carries none" in capsys.readouterr().err
     (tmp_path / "file.txt").write_text("x")
     assert main(["leaderboard", str(synthetic[1]), "--out", str(tmp_path / "file.txt")]) == 2
     assert "existing file" in capsys.readouterr().err

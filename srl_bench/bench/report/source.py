@@ -125,10 +125,10 @@ def _planned(config: BenchmarkConfig | None, work: Path, command: str, timing: s
     return source if source.done("metrics") or source.done("rl") else None
 
 
-def _config_of_folder(folder: Path, command: str) -> BenchmarkConfig | None:
+def _config_of_folder(folder: Path, command: str, part: bool = True) -> BenchmarkConfig | None:
     """The benchmark config a leaderboard folder was made with: the YAML its command names (loaded the
-    usual way, its ``imports`` imported), else the copy saved in its leaderboard.json (None when
-    neither can be read)."""
+    usual way, its ``imports`` imported; the part its ``--env``/``--method`` chose, or with ``part``
+    false the whole), else the copy saved in its leaderboard.json (None when neither can be read)."""
     from srl_bench.bench.config import load_benchmark, select_part
     from srl_bench.config import validate
 
@@ -137,7 +137,7 @@ def _config_of_folder(folder: Path, command: str) -> BenchmarkConfig | None:
     except ValueError:
         words = []
     if "benchmark" in words and words.index("benchmark") + 1 < len(words):
-        envs, rows = ([words[i + 1] for i, word in enumerate(words[:-1]) if word == option]
+        envs, rows = ([words[i + 1] for i, word in enumerate(words[:-1]) if word == option and part]
                       for option in ("--env", "--method"))
         try:
             return select_part(load_benchmark(words[words.index("benchmark") + 1]), envs, rows)
@@ -181,14 +181,26 @@ def _scan(work: Path) -> tuple[list[Cell], dict[str, dict[str, Any] | None], dic
     return cells, records, env_ids
 
 
-def from_directory(path: str | Path) -> Source:
+def from_directory(path: str | Path, whole: bool = False) -> Source:
     """The source behind a leaderboard folder or a work directory (see the module docstring); one
-    clear sentence when ``path`` is neither."""
+    clear sentence when ``path`` is neither. ``whole``: for a folder a part of its benchmark was run
+    into (``--env``/``--method``), the whole benchmark from the records the folder carries: its own
+    and those it kept of the other parts, or adopted when it was copied from a published folder."""
     path = Path(path)
     if not path.is_dir():
         raise SrlBenchError(f"{path} is not a directory; give a leaderboard folder (with timing.json) or a "
                             "benchmark work directory (with cells/)")
     timing = read_json(path / "timing.json") if (path / "timing.json").is_file() else None
+    if whole and timing is not None:  # (a work directory shows the whole benchmark anyway)
+        if not isinstance(timing, dict) or not has_records(path):
+            raise SrlBenchError(f"--whole reads a leaderboard folder's own records, and {path} carries none (no "
+                                f"{RECORDS}/: made before leaderboard folders kept their records)")
+        command = f"srl-bench leaderboard {shlex.quote(str(path))} --whole"
+        source = _planned(_config_of_folder(path, str(timing.get("command", "")), part=False), path, command, None)
+        if source is None:
+            raise SrlBenchError(f"the benchmark that made {path} cannot be read again, or none of its records is "
+                                "current; give the folder without --whole")
+        return source
     if timing is not None:
         if not isinstance(timing, dict) or not isinstance(timing.get("work_dir"), str):
             raise SrlBenchError(f"{path / 'timing.json'} does not name the benchmark's work directory (no "
