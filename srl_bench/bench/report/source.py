@@ -128,7 +128,8 @@ def _planned(config: BenchmarkConfig | None, work: Path, command: str, timing: s
 def _config_of_folder(folder: Path, command: str, part: bool = True) -> BenchmarkConfig | None:
     """The benchmark config a leaderboard folder was made with: the YAML its command names (loaded the
     usual way, its ``imports`` imported; the part its ``--env``/``--method`` chose, or with ``part``
-    false the whole), else the copy saved in its leaderboard.json (None when neither can be read)."""
+    false the whole), else the copy saved in its leaderboard.json (None when neither can be read, and
+    for the whole of a part run, whose saved copy is the part)."""
     from srl_bench.bench.config import load_benchmark, select_part
     from srl_bench.config import validate
 
@@ -142,7 +143,8 @@ def _config_of_folder(folder: Path, command: str, part: bool = True) -> Benchmar
         try:
             return select_part(load_benchmark(words[words.index("benchmark") + 1]), envs, rows)
         except Exception:  # noqa: BLE001 - an edited or moved config: fall back to the saved copy
-            pass
+            if not part and ("--env" in words or "--method" in words):
+                return None
     saved = read_json(folder / "leaderboard.json")
     if isinstance(saved, dict) and isinstance(saved.get("benchmark"), dict):
         try:
@@ -198,8 +200,10 @@ def from_directory(path: str | Path, whole: bool = False) -> Source:
         command = f"srl-bench leaderboard {shlex.quote(str(path))} --whole"
         source = _planned(_config_of_folder(path, str(timing.get("command", "")), part=False), path, command, None)
         if source is None:
-            raise SrlBenchError(f"the benchmark that made {path} cannot be read again, or none of its records is "
-                                "current; give the folder without --whole")
+            raise SrlBenchError(f"cannot plan the whole benchmark of {path} again: its YAML (named by "
+                                f"{timing.get('command', '?')!r}, a path read from the current directory) does not "
+                                "load here, or none of the folder's records is current; run this where the "
+                                "benchmark ran")
         return source
     if timing is not None:
         if not isinstance(timing, dict) or not isinstance(timing.get("work_dir"), str):
