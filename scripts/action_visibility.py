@@ -5,7 +5,7 @@
 
 An inverse model guesses a_t from the encodings of o_t and o_{t+1} (with frame stacks, of the last k
 frames up to t and up to t+1); it can only learn if o_{t+1} depends on a_t. For each sample this
-script resets two copies of an env with the same seed, plays the same random warm-up actions (0–20
+script resets the env twice with the same seed, plays the same random warm-up actions (0–20
 steps), then plays two different actions (the two ends of a continuous action box; for a discrete
 space, two distinct actions drawn at random) and one same action after them. It counts how often the
 frames differ one step later (o_{t+1}) and two steps later (o_{t+2}), and their mean absolute
@@ -37,27 +37,24 @@ def _two_actions(space: gym.Space, rng: np.random.Generator):
     return first, second
 
 
-def _play(env_id: str, seed: int, warm_up: list, action, follow_up) -> list[np.ndarray] | None:
-    """The frames one and two steps after ``action``, played after ``warm_up``; None if the episode ends first."""
-    env = gym.make(env_id)
-    try:
-        env.reset(seed=seed)
-        env.action_space.seed(seed)
-        for step, played in enumerate([*warm_up, action, follow_up]):
-            observation, _, terminated, truncated, _ = env.step(played)
-            if step == len(warm_up):
-                after_one = observation.astype(np.float64)
-            if terminated or truncated:
-                return None
-        return [after_one, observation.astype(np.float64)]
-    finally:
-        env.close()
+def _play(env: gym.Env, seed: int, warm_up: list, action, follow_up) -> list[np.ndarray] | None:
+    """The frames one and two steps after ``action``, played after ``warm_up`` from ``reset(seed)``; None if
+    the episode ends first."""
+    env.reset(seed=seed)
+    for step, played in enumerate([*warm_up, action, follow_up]):
+        observation, _, terminated, truncated, _ = env.step(played)
+        if step == len(warm_up):
+            after_one = observation.astype(np.float64)
+        if terminated or truncated:
+            return None
+    return [after_one, observation.astype(np.float64)]
 
 
 def action_visibility(env_id: str, samples: int, seed: int = 0) -> dict:
     """Per env: how often, and by how much, the frame 1 and 2 steps after an action depends on it."""
     rng = np.random.default_rng(seed)
-    space = gym.make(env_id).action_space
+    env = gym.make(env_id)  # one env, reset with each sample's seed: the same start for both actions
+    space = env.action_space
     space.seed(seed)
     differ = {1: [], 2: []}
     tries = 0
@@ -69,12 +66,13 @@ def action_visibility(env_id: str, samples: int, seed: int = 0) -> dict:
         warm_up = [space.sample() for _ in range(int(rng.integers(0, 21)))]
         action, other = _two_actions(space, rng)
         follow_up = space.sample()
-        first = _play(env_id, episode_seed, warm_up, action, follow_up)
-        second = _play(env_id, episode_seed, warm_up, other, follow_up)
+        first = _play(env, episode_seed, warm_up, action, follow_up)
+        second = _play(env, episode_seed, warm_up, other, follow_up)
         if first is None or second is None:
             continue
         for lag in (1, 2):
             differ[lag].append(float(np.abs(first[lag - 1] - second[lag - 1]).mean()))
+    env.close()
     return {f"t+{lag}": {"share_differing": round(float(np.mean(np.array(values) > 0)), 3),
                          "mean_abs_difference": round(float(np.mean(values)), 4)}
             for lag, values in differ.items()} | {"samples": samples}

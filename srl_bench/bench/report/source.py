@@ -138,12 +138,13 @@ def _config_of_folder(folder: Path, command: str, part: bool = True) -> Benchmar
     except ValueError:
         words = []
     if "benchmark" in words and words.index("benchmark") + 1 < len(words):
-        envs, rows = ([words[i + 1] for i, word in enumerate(words[:-1]) if word == option and part]
+        envs, rows = ([words[i + 1] for i, word in enumerate(words[:-1]) if word == option]
                       for option in ("--env", "--method"))
         try:
-            return select_part(load_benchmark(words[words.index("benchmark") + 1]), envs, rows)
+            return select_part(load_benchmark(words[words.index("benchmark") + 1]), envs if part else [],
+                               rows if part else [])
         except Exception:  # noqa: BLE001 - an edited or moved config: fall back to the saved copy
-            if not part and ("--env" in words or "--method" in words):
+            if not part and (envs or rows):  # the saved copy is that part, not the whole
                 return None
     saved = read_json(folder / "leaderboard.json")
     if isinstance(saved, dict) and isinstance(saved.get("benchmark"), dict):
