@@ -1,12 +1,15 @@
 """The ``srl-bench`` command: parses arguments, calls the library, prints a short summary.
 
 Every problem with the user's input ends in one sentence on stderr and exit status 2, never a traceback.
+A benchmark stopped by its ``--time-limit`` with cells left exits with status 75 (``EX_TEMPFAIL``: run it
+again), so a job script can tell it from a finished benchmark (0) and from an error (2).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -14,7 +17,10 @@ from typing import Any, Sequence
 
 from srl_bench import __version__
 from srl_bench.config import parse_assignments, shipped_names
-from srl_bench.errors import SrlBenchError
+from srl_bench.errors import SrlBenchError, TimeLimitReached
+
+EXIT_TIME_LIMIT = 75  # EX_TEMPFAIL in sysexits.h: not done yet, try again
+DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?")
 
 
 def cmd_generate(args: argparse.Namespace) -> None:
@@ -181,12 +187,21 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         print(f"wrote {out}")
 
 
+def parse_duration(text: str) -> float:
+    """Seconds in a duration written with units, as ``2h30m``, ``90m``, ``1.5h`` or ``45s``."""
+    match = DURATION.fullmatch(text.strip())
+    if not match or not any(match.groups()):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration; write it with units, e.g. 2h30m, 90m or 45s")
+    hours, minutes, seconds = (float(number or 0) for number in match.groups())
+    return hours * 3600 + minutes * 60 + seconds
+
+
 def cmd_benchmark(args: argparse.Namespace) -> None:
     from srl_bench.bench import run_benchmark
 
     out = run_benchmark(args.config, out_dir=args.out, work_dir=args.work_dir, jobs=args.jobs, backend=args.backend,
                         address=args.address, fresh=args.fresh, dry_run=args.dry_run, progress=not args.quiet,
-                        envs=args.env, rows=args.method)
+                        envs=args.env, rows=args.method, time_limit=args.time_limit)
     if out is not None:
         print((out / "leaderboard.md").read_text())
         print(f"wrote {out}/: index.html (the page to share), leaderboard.{{md,csv,json,tex}}, runs.csv, rl_runs.csv, plots/, cells/")
@@ -364,6 +379,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", action="append", default=None, metavar="NAME",
                    help="only this row of the benchmark (a method, encoder or RL reference; repeat for more); "
                         "ground_truth and random_policy always run, as every normalised score needs them")
+    p.add_argument("--time-limit", type=parse_duration, default=None, metavar="DURATION",
+                   help="start only cells expected to end within DURATION (e.g. 2h30m; each cell's time is estimated "
+                        "as --dry-run does), then write the leaderboard of the cells done and exit with status 75; "
+                        "the same command goes on: for a cluster job's wall time, less a margin")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_benchmark)
 
@@ -391,6 +410,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
+    except TimeLimitReached as exc:
+        print(f"srl-bench: {exc}", file=sys.stderr)
+        return EXIT_TIME_LIMIT
     except SrlBenchError as exc:
         print(f"srl-bench: error: {exc}", file=sys.stderr)
         return 2

@@ -9,6 +9,10 @@ class SrlBenchError(Exception):
     """A problem with the user's input or files, described in one sentence that says what to do."""
 
 
+class TimeLimitReached(SrlBenchError):
+    """A benchmark stopped at its time limit with cells left to do; the same command goes on."""
+
+
 def read_json_object(path: Path, remedy: str) -> dict[str, Any]:
     """The JSON object in ``path``; one ``SrlBenchError`` sentence ending in ``remedy`` when the file cannot be
     read, is not JSON, or holds something other than an object."""

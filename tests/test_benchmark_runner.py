@@ -191,7 +191,36 @@ def test_bad_runner_options_are_one_sentence(tmp_path: Path, capsys) -> None:
     assert "--address is for --backend ray" in capsys.readouterr().err
     assert main(["benchmark", str(config), "--work-dir", "."]) == 2
     assert "working directory" in capsys.readouterr().err
+    assert main(["benchmark", str(config), "--time-limit", "0s"]) == 2
+    assert "--time-limit must be more than 0 seconds" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:
+        main(["benchmark", str(config), "--time-limit", "30"])
+    assert exit_.value.code == 2 and "'30' is not a duration; write it with units" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_time_limit_starts_only_the_cells_expected_to_end_within_it(finished: Path, tmp_path: Path, capsys) -> None:
+    """Agents known to take a day each (a record of earlier settings says so) are not started within
+    ``--time-limit 1h``: the run computes the rest, writes the leaderboard of the cells done and exits 75;
+    the same command without the limit then ends with the leaderboard of an uninterrupted run."""
+    config = write_config(tmp_path)
+    work = tmp_path / "work"
+    (work / "cells").mkdir(parents=True)
+    (work / "cells" / "rl__CartPole-v0__autoencoder__seed0.json").write_text(json.dumps(
+        {"key": "rl/CartPole-v0/autoencoder/seed0", "stage": "rl", "fingerprint": "old", "status": "done",
+         "seconds": 86400.0, "result": {"timesteps": 512}}))
+    assert main(["benchmark", str(config), "--time-limit", "1h", "--quiet"]) == 75
+    err = capsys.readouterr().err
+    assert "stopped at the time limit (60 min) with 15 of 19 cells done" in err
+    assert "the next, rl/CartPole-v0/ground_truth/seed0, is expected to take about 1440 min" in err
+    assert "run the same command again to go on" in err and "4 left for the time limit" in err
+    done = {r["key"] for r in records(work).values() if r["status"] == "done" and r["fingerprint"] != "old"}
+    assert {"metrics/CartPole-v0/ae_wide/seed1", "rl/CartPole-v0/random_policy/seed1"} <= done
+    assert not [key for key in done if key.startswith("rl/") and "random_policy" not in key]
+    assert "**Incomplete**" in (tmp_path / "out" / "leaderboard.md").read_text()
+    assert main(["benchmark", str(config), "--quiet"]) == 0
+    for name in ("leaderboard.csv", "runs.csv", "rl_runs.csv"):
+        assert (tmp_path / "out" / name).read_bytes() == (finished / "out" / name).read_bytes(), name
 
 
 def _default_sigint() -> None:

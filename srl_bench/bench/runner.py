@@ -23,7 +23,7 @@ from srl_bench.bench.backends import make_backend
 from srl_bench.bench.cells import RECORDS, STAGES, Cell, current_records, plan, read_record, record_path
 from srl_bench.bench.config import BenchmarkConfig, load_benchmark, resolve_benchmark_path, select_part
 from srl_bench.bench.published import adoptable, is_benchmark_folder, outputs_to_remake, publish_record
-from srl_bench.errors import SrlBenchError
+from srl_bench.errors import SrlBenchError, TimeLimitReached
 from srl_bench.publish import check_output_path, write_json_atomic
 from srl_bench.resume import CHECKPOINT_FILE, resume_dir_for
 
@@ -44,6 +44,7 @@ class Status:
     skipped: set[str] = field(default_factory=set)
     adopted: set[str] = field(default_factory=set)  # reused by a record from the leaderboard folder
     remake: set[str] = field(default_factory=set)  # done, but their output (not here) is read by a cell to do
+    unstarted: list[str] = field(default_factory=list)  # left to do when the time limit stopped the run
 
     def done(self, key: str) -> bool:
         return key in self.reused or key in self.computed
@@ -122,25 +123,39 @@ def past_seconds(work: Path, algo_of: dict[str, str] | None = None) -> Spent:
     return spent
 
 
+def cell_seconds(cell: Cell, spent: Spent) -> float:
+    """A cell's expected seconds: the mean of the finished cells most like it in ``spent`` (the first of
+    :func:`_similar`'s groups that has any), else a first guess. An RL cell costs their mean seconds per
+    timestep times its own timesteps (another env's budget is often several times larger)."""
+    if "readout_of" in cell.spec:  # a read-out copies a run: seconds at most
+        return 0.0
+    samples = next((spent[g] for g in _similar(cell.stage, cell.key, cell.spec.get("algo")) if spent.get(g)), None)
+    if not samples:
+        return FIRST_GUESS[cell.stage]
+    steps = cell.spec.get("timesteps") if cell.stage == "rl" else None
+    rates = [seconds / done_steps for seconds, done_steps in samples if done_steps]
+    if steps and rates:
+        return sum(rates) / len(rates) * steps
+    return sum(seconds for seconds, _ in samples) / len(samples)
+
+
 def estimate_seconds(status: Status, spent: Spent) -> dict[str, float]:
-    """Seconds of work left per stage: each cell to do costs the mean of the finished cells most like
-    it in ``spent`` (the first of :func:`_similar`'s groups that has any), else a first guess. An RL cell costs their mean seconds
-    per timestep times its own timesteps (another env's budget is often several times larger)."""
+    """Seconds of work left per stage: the sum of :func:`cell_seconds` over the cells to do."""
     left: dict[str, float] = Counter()
     for cell in status.cells:
-        if status.done(cell.key) or "readout_of" in cell.spec:  # a read-out copies a run: seconds at most
-            continue
-        samples = next((spent[g] for g in _similar(cell.stage, cell.key, cell.spec.get("algo")) if spent.get(g)), None)
-        if not samples:
-            left[cell.stage] += FIRST_GUESS[cell.stage]
-            continue
-        steps = cell.spec.get("timesteps") if cell.stage == "rl" else None
-        rates = [seconds / done_steps for seconds, done_steps in samples if done_steps]
-        if steps and rates:
-            left[cell.stage] += sum(rates) / len(rates) * steps
-        else:
-            left[cell.stage] += sum(seconds for seconds, _ in samples) / len(samples)
+        if not status.done(cell.key):
+            left[cell.stage] += cell_seconds(cell, spent)
     return dict(left)
+
+
+def spent_so_far(status: Status, work: Path) -> Spent:
+    """Seconds of every cell finished in ``work`` and of the records adopted from the leaderboard folder
+    (not in ``work`` before the benchmark runs), as :func:`past_seconds` groups them."""
+    algo_of = {cell.key: cell.spec["algo"] for cell in status.cells if cell.stage == "rl" and "algo" in cell.spec}
+    spent = past_seconds(work, algo_of)
+    for key in status.adopted:
+        note_spent(spent, status.records[key], algo_of.get(key))
+    return spent
 
 
 def describe_plan(status: Status, jobs: int, work: Path) -> str:
@@ -151,11 +166,7 @@ def describe_plan(status: Status, jobs: int, work: Path) -> str:
              "interrupted after an epoch)"]
     if status.adopted:
         lines.insert(0, f"{len(status.adopted)} cell(s) done by the records the leaderboard folder carries")
-    algo_of = {cell.key: cell.spec["algo"] for cell in status.cells if cell.stage == "rl" and "algo" in cell.spec}
-    spent = past_seconds(work, algo_of)
-    for key in status.adopted:  # not in ``work`` before the benchmark runs
-        note_spent(spent, status.records[key], algo_of.get(key))
-    left = estimate_seconds(status, spent)
+    left = estimate_seconds(status, spent_so_far(status, work))
     for stage in STAGES:
         cells = [c for c in status.cells if c.stage == stage]
         if not cells:
@@ -204,9 +215,12 @@ def row_order(cells: list[Cell]) -> list[Cell]:
 
 
 def execute(status: Status, work: Path, backend_name: str, jobs: int | None, address: str | None, threads: int,
-            progress: bool, records_to: Path | None = None) -> None:
+            progress: bool, records_to: Path | None = None, deadline: float | None = None) -> None:
     """Compute every cell not done, dependencies first, ``jobs`` at a time; each finished cell's record
-    is also published into the leaderboard folder ``records_to`` as it comes (when given)."""
+    is also published into the leaderboard folder ``records_to`` as it comes (when given). With a
+    ``deadline`` (a ``time.monotonic()`` value), a cell starts only if it is expected to end before it
+    (:func:`cell_seconds`); when nothing runs and no ready cell fits, the cells left go to
+    ``status.unstarted`` and the run returns."""
     from tqdm.auto import tqdm
 
     todo = [cell for cell in row_order(status.cells) if not status.done(cell.key)]
@@ -214,25 +228,33 @@ def execute(status: Status, work: Path, backend_name: str, jobs: int | None, add
         return
     backend = make_backend(backend_name, str(work), threads, jobs, address)
     by_key = {cell.key: cell for cell in todo}
+    spent = spent_so_far(status, work) if deadline is not None else None
     waiting = list(todo)
     running: set[str] = set()
     bar = tqdm(total=len(todo), desc="cells", unit="cell", disable=not progress, dynamic_ncols=True)
     try:
         while waiting or running:
+            too_long: set[str] = set()  # ready, with a free slot, but expected to end after the deadline
             for cell in list(waiting):
                 if any(dep in status.failed or dep in status.skipped for dep in cell.deps):
                     waiting.remove(cell)
                     status.skipped.add(cell.key)
                     bar.update()
                 elif len(running) < backend.slots and all(status.done(dep) for dep in cell.deps):
+                    if spent is not None and time.monotonic() + cell_seconds(cell, spent) > deadline:
+                        too_long.add(cell.key)
+                        continue
                     waiting.remove(cell)
                     running.add(cell.key)
                     backend.submit(cell)
-            for record in backend.wait(timeout=0.5):
+            arrived = backend.wait(timeout=0.5)
+            for record in arrived:
                 running.discard(record["key"])
                 status.records[record["key"]] = record
                 if record["status"] == "done":
                     status.computed.add(record["key"])
+                    if spent is not None:
+                        note_spent(spent, record, by_key[record["key"]].spec.get("algo"))
                     if records_to is not None:
                         try:
                             publish_record(records_to, work, by_key[record["key"]], record)
@@ -246,6 +268,10 @@ def execute(status: Status, work: Path, backend_name: str, jobs: int | None, add
                                file=sys.stderr)
                 bar.set_postfix_str(record["key"], refresh=False)
                 bar.update()
+            ready = [cell.key for cell in waiting if all(status.done(dep) for dep in cell.deps)]
+            if not running and not arrived and ready and set(ready) <= too_long:
+                status.unstarted = [cell.key for cell in waiting]
+                break
             if not running and waiting and not any(all(status.done(d) or d in status.failed or d in status.skipped
                                                         for d in c.deps) for c in waiting):
                 raise SrlBenchError("the benchmark's cells wait on each other; this is a bug in the plan")
@@ -267,21 +293,29 @@ def summary_lines(status: Status, seconds: float) -> list[str]:
     per_stage = stage_seconds([cell for cell in status.cells if cell.key in status.computed], status.records)
     stages = ", ".join(f"{stage} {per_stage[stage] / 60:.1f} min" for stage in STAGES if stage in per_stage)
     adopted = len(status.adopted & status.reused)
+    unstarted = f", {len(status.unstarted)} left for the time limit" if status.unstarted else ""
     return [f"cells: {len(status.computed)} computed, {len(status.reused)} reused"
             + (f" ({adopted} from the leaderboard folder's records)" if adopted else "") + f", {len(status.failed)} failed, "
-            f"{len(status.skipped)} skipped; {seconds / 60:.1f} min wall" + (f" (compute: {stages})" if stages else "")]
+            f"{len(status.skipped)} skipped{unstarted}; {seconds / 60:.1f} min wall"
+            + (f" (compute: {stages})" if stages else "")]
 
 
 def run_benchmark(config_path: str | Path, out_dir: str | Path | None = None, work_dir: str | Path | None = None,
                   jobs: int | None = None, backend: str = "local", address: str | None = None, fresh: bool = False,
                   dry_run: bool = False, progress: bool = True, envs: list[str] | None = None,
-                  rows: list[str] | None = None) -> Path | None:
+                  rows: list[str] | None = None, time_limit: float | None = None) -> Path | None:
     """Run a benchmark YAML end to end and write its leaderboard; returns the leaderboard folder
     (None for ``dry_run``, which prints the plan and the time left instead). ``envs``: only these of
     its environments, ``rows``: only these of its methods, encoders and references (the leaderboard then
-    covers them alone; see :func:`select_part`)."""
+    covers them alone; see :func:`select_part`). ``time_limit``: seconds from now by which every cell
+    started is expected to end (a cluster job's wall time, less a margin); the run then stops with the
+    leaderboard of the cells done and raises :class:`TimeLimitReached`."""
     from srl_bench.bench.leaderboard import write_leaderboard
     from srl_bench.bench.report.source import compute_time, remember_benchmark
+
+    if time_limit is not None and time_limit <= 0:
+        raise SrlBenchError(f"--time-limit must be more than 0 seconds, got {time_limit:g}")
+    deadline = None if time_limit is None else time.monotonic() + time_limit
 
     path = resolve_benchmark_path(config_path)
     whole = load_benchmark(path)
@@ -312,7 +346,7 @@ def run_benchmark(config_path: str | Path, out_dir: str | Path | None = None, wo
         # an earlier leaderboard folder gets each record as its cell finishes, so the records outlive
         # this machine even if the run never ends (the tables follow at the end, or on Ctrl-C)
         execute(status, work, backend, jobs, address, config.threads, progress,
-                records_to=out if is_benchmark_folder(out) else None)
+                records_to=out if is_benchmark_folder(out) else None, deadline=deadline)
     except KeyboardInterrupt:
         if status.reused or status.computed:  # what is done so far, marked incomplete
             leaderboard()
@@ -327,4 +361,13 @@ def run_benchmark(config_path: str | Path, out_dir: str | Path | None = None, wo
         raise SrlBenchError(f"{len(failed)} cell(s) failed ({', '.join(failed[:3])}{', ...' if len(failed) > 3 else ''}); "
                             f"their errors are in {work / 'cells'} and logs in {work / 'logs'}; fix and run the same "
                             "command again (finished cells are kept)")
+    if status.unstarted:
+        by_key = {cell.key: cell for cell in status.cells}
+        spent = spent_so_far(status, work)
+        first = by_key[status.unstarted[0]]
+        raise TimeLimitReached(
+            f"stopped at the time limit ({time_limit / 60:.0f} min) with {len(status.reused) + len(status.computed)} "
+            f"of {len(status.cells)} cells done, as the next, {first.key}, is expected to take about "
+            f"{cell_seconds(first, spent) / 60:.0f} min; the leaderboard of the cells done is in {out}/; run the same "
+            "command again to go on")
     return out
