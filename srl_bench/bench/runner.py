@@ -286,6 +286,10 @@ def execute(status: Status, work: Path, backend_name: str, jobs: int | None, add
     backend.shutdown()
 
 
+def _duration(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if seconds >= 60 else f"{seconds:.0f} s"
+
+
 def summary_lines(status: Status, seconds: float) -> list[str]:
     """done / reused / failed / skipped counts and the compute time per stage."""
     from srl_bench.bench.report.source import stage_seconds
@@ -362,12 +366,10 @@ def run_benchmark(config_path: str | Path, out_dir: str | Path | None = None, wo
                             f"their errors are in {work / 'cells'} and logs in {work / 'logs'}; fix and run the same "
                             "command again (finished cells are kept)")
     if status.unstarted:
-        by_key = {cell.key: cell for cell in status.cells}
-        spent = spent_so_far(status, work)
-        first = by_key[status.unstarted[0]]
+        first = next(cell for cell in status.cells if cell.key == status.unstarted[0])
         raise TimeLimitReached(
-            f"stopped at the time limit ({time_limit / 60:.0f} min) with {len(status.reused) + len(status.computed)} "
-            f"of {len(status.cells)} cells done, as the next, {first.key}, is expected to take about "
-            f"{cell_seconds(first, spent) / 60:.0f} min; the leaderboard of the cells done is in {out}/; run the same "
-            "command again to go on")
+            f"stopped at the time limit ({_duration(time_limit)}) with {len(status.reused) + len(status.computed)} of "
+            f"{len(status.cells)} cells done, as the next, {first.key}, is expected to take about "
+            f"{_duration(cell_seconds(first, spent_so_far(status, work)))}; the leaderboard of the cells done is in "
+            f"{out}/; run the same command again to go on")
     return out
