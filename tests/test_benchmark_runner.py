@@ -346,6 +346,28 @@ def test_the_dry_run_of_one_env_is_estimated_from_the_cells_of_the_others(tmp_pa
     assert left["rl"] == pytest.approx(4 * 60.0 * 2048 / 512 + 2 * FIRST_GUESS["rl"])
 
 
+def test_a_training_is_estimated_from_its_method_on_other_envs_before_other_methods_on_its_env(tmp_path: Path) -> None:
+    """Once pendulum's untrained rows are done (a second each), its auto-encoder's trainings still cost
+    what the auto-encoder's cost on cart-pole, not those rows' mean; a method never trained anywhere
+    costs the mean of its env's trainings."""
+    from srl_bench.bench.cells import plan
+    from srl_bench.bench.config import load_benchmark
+    from srl_bench.bench.runner import cell_seconds, past_seconds
+
+    config = write_config(tmp_path, **{"\nrl:": "\n  - {id: srl/Pendulum-v0, episodes: 2, max_steps: 10, "
+                                                "image_size: 16}\nrl:"})
+    work = tmp_path / "work"
+    (work / "cells").mkdir(parents=True)
+    for key, seconds in (("train/CartPole-v0/autoencoder/seed0", 600.0), ("train/Pendulum-v0/random/seed0", 1.0),
+                         ("train/Pendulum-v0/random/seed1", 3.0)):
+        (work / "cells" / f"{key.replace('/', '__')}.json").write_text(json.dumps(
+            {"key": key, "stage": "train", "fingerprint": "old", "status": "done", "seconds": seconds}))
+    cells = {cell.key: cell for cell in plan(load_benchmark(config))}
+    spent = past_seconds(work)
+    assert cell_seconds(cells["train/Pendulum-v0/autoencoder/seed1"], spent) == pytest.approx(600.0)
+    assert cell_seconds(cells["train/Pendulum-v0/ae_wide/seed0"], spent) == pytest.approx(2.0)
+
+
 def test_the_dry_run_counts_trainings_kept_after_an_epoch(tmp_path: Path, capsys) -> None:
     from srl_bench.resume import CHECKPOINT_FILE, resume_dir_for
 

@@ -85,12 +85,16 @@ def adopt(status: Status, work: Path) -> None:
 def _similar(stage: str, key: str, algo: str | None = None) -> list[tuple[str, ...]]:
     """Keys of ever coarser groups of cells expected to cost alike: same stage, env and method; same
     stage and env; for an RL cell whose algorithm is known, same algorithm and method, then same
-    algorithm (a SAC step costs many PPO steps); same stage and method; same stage. The random
+    algorithm (a SAC step costs many PPO steps); same stage and method; same stage. A training looks
+    to the same method's trainings on other envs before other methods' on its env: what it costs is
+    mostly the method's (none for an untrained row, an hour for World Models here). The random
     policy, which trains no agent, is grouped with its own cells only."""
     parts = key.split("/")
     env, name = (parts[1], parts[2]) if len(parts) > 2 else (parts[-1], "")
     if stage == "rl" and name == UNTRAINED_AGENT:  # it trains nothing: it stands for no agent but itself
         return [(stage, env, name), (stage, "", name)]
+    if stage == "train":
+        return [(stage, env, name), (stage, "", name), (stage, env, ""), (stage, "", "")]
     by_algo = [(stage, f"algo={algo}", name), (stage, f"algo={algo}", "")] if algo else []
     return [(stage, env, name), (stage, env, ""), *by_algo, (stage, "", name), (stage, "", "")]
 
