@@ -50,6 +50,14 @@ def records(work: Path) -> dict[str, dict]:
     return {p.stem: json.loads(p.read_text()) for p in sorted((work / "cells").glob("*.json"))}
 
 
+def write_finished_trainings(work: Path, seconds: dict[str, float]) -> None:
+    """Records of finished trainings (of earlier settings) that took these seconds, keyed by cell key."""
+    (work / "cells").mkdir(parents=True, exist_ok=True)
+    for key, took in seconds.items():
+        (work / "cells" / f"{key.replace('/', '__')}.json").write_text(json.dumps(
+            {"key": key, "stage": "train", "fingerprint": "old", "status": "done", "seconds": took}))
+
+
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One uninterrupted run of the tiny benchmark, in this process."""
@@ -324,11 +332,8 @@ def test_the_dry_run_of_one_env_is_estimated_from_the_cells_of_the_others(tmp_pa
                                        "timesteps: {srl/CartPole-v0: 512}": "timesteps: {srl/CartPole-v0: 512, "
                                                                             "srl/Pendulum-v0: 2048}"})
     work = tmp_path / "work"
-    (work / "cells").mkdir(parents=True)
-    for key, seconds in (("train/CartPole-v0/autoencoder/seed0", 100.0), ("train/CartPole-v0/autoencoder/seed1", 300.0),
-                         ("train/CartPole-v0/random/seed0", 2.0)):
-        (work / "cells" / f"{key.replace('/', '__')}.json").write_text(json.dumps(
-            {"key": key, "stage": "train", "fingerprint": "old", "status": "done", "seconds": seconds}))
+    write_finished_trainings(work, {"train/CartPole-v0/autoencoder/seed0": 100.0,
+                                    "train/CartPole-v0/autoencoder/seed1": 300.0, "train/CartPole-v0/random/seed0": 2.0})
     (work / "cells" / "rl__CartPole-v0__autoencoder__seed0.json").write_text(json.dumps(
         {"key": "rl/CartPole-v0/autoencoder/seed0", "stage": "rl", "fingerprint": "old", "status": "done",
          "seconds": 60.0, "result": {"timesteps": 512}}))
@@ -357,11 +362,8 @@ def test_a_training_is_estimated_from_its_method_on_other_envs_before_other_meth
     config = write_config(tmp_path, **{"\nrl:": "\n  - {id: srl/Pendulum-v0, episodes: 2, max_steps: 10, "
                                                 "image_size: 16}\nrl:"})
     work = tmp_path / "work"
-    (work / "cells").mkdir(parents=True)
-    for key, seconds in (("train/CartPole-v0/autoencoder/seed0", 600.0), ("train/Pendulum-v0/random/seed0", 1.0),
-                         ("train/Pendulum-v0/random/seed1", 3.0)):
-        (work / "cells" / f"{key.replace('/', '__')}.json").write_text(json.dumps(
-            {"key": key, "stage": "train", "fingerprint": "old", "status": "done", "seconds": seconds}))
+    write_finished_trainings(work, {"train/CartPole-v0/autoencoder/seed0": 600.0, "train/Pendulum-v0/random/seed0": 1.0,
+                                    "train/Pendulum-v0/random/seed1": 3.0})
     cells = {cell.key: cell for cell in plan(load_benchmark(config))}
     spent = past_seconds(work)
     assert cell_seconds(cells["train/Pendulum-v0/autoencoder/seed1"], spent) == pytest.approx(600.0)
