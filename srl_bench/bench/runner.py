@@ -272,10 +272,11 @@ def execute(status: Status, work: Path, backend_name: str, jobs: int | None, add
                                file=sys.stderr)
                 bar.set_postfix_str(record["key"], refresh=False)
                 bar.update()
-            ready = [cell.key for cell in waiting if all(status.done(dep) for dep in cell.deps)]
-            if not running and not arrived and ready and set(ready) <= too_long:
-                status.unstarted = [cell.key for cell in waiting]
-                break
+            if too_long and not running and not arrived:
+                ready = {cell.key for cell in waiting if all(status.done(dep) for dep in cell.deps)}
+                if ready <= too_long:
+                    status.unstarted = [cell.key for cell in waiting]
+                    break
             if not running and waiting and not any(all(status.done(d) or d in status.failed or d in status.skipped
                                                         for d in c.deps) for c in waiting):
                 raise SrlBenchError("the benchmark's cells wait on each other; this is a bug in the plan")
