@@ -71,7 +71,7 @@ KINDS: dict[str, OutputKind] = {
     "rl": OutputKind("rl", "RL result directory", "rl.json", ("env_id", "algo"),
                      ("rl.json", "curve.csv", "agent_seed*.zip"), {"tb": _TENSORBOARD_FILES}),
     # leaderboard.{md,csv,json,tex}, aggregates.csv (across environments), curves.csv (RL learning curves),
-    # index.html (self-contained page), plots/ (PNGs, in per-environment subfolders too) and cells/ (the
+    # index.html (the page, showing plots/), plots/ (PNGs, in per-environment subfolders too) and cells/ (the
     # records of its cells, srl_bench.bench.published)
     "benchmark": OutputKind("benchmark", "benchmark results directory", "leaderboard.md", (),
                             ("leaderboard.*", "runs.csv", "rl_runs.csv", "curves.csv", "aggregates.csv", "timing.json",

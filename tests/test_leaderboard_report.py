@@ -10,6 +10,7 @@ import shutil
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import unquote
 
 import numpy as np
 import pandas as pd
@@ -239,7 +240,7 @@ class _Page(HTMLParser):
             self.headers[-1] += data
 
 
-def test_html_page_is_self_contained(synthetic: tuple[Path, Path]) -> None:
+def test_html_page_shows_every_plot_from_its_folder_and_fetches_nothing(synthetic: tuple[Path, Path]) -> None:
     _, out = synthetic
     text = (out / "index.html").read_text()
     page = _Page()
@@ -248,12 +249,19 @@ def test_html_page_is_self_contained(synthetic: tuple[Path, Path]) -> None:
     for header in ("rank", "method", "knn_mse_ratio ↓", "probe_linear_r2 ↑", "RL normalised score ↑", "IQM ↑",
                    "optimality gap ↓", "P(> random) ↑"):
         assert header in page.headers, header
-    pngs = sorted((out / "plots").rglob("*.png"))
-    assert len(page.images) == len(pngs) >= 6
-    assert all(src.startswith("data:image/png;base64,") for src in page.images)
+    pngs = sorted(p.relative_to(out).as_posix() for p in (out / "plots").rglob("*.png"))
+    assert sorted(unquote(src) for src in page.images) == pngs and len(pngs) >= 6  # each once, relative to the page
     assert not page.links and not page.scripts_with_src
     assert not re.search(r"(src|href)\s*=\s*[\"']?\s*(https?:|//)", text) and "@import" not in text
     assert "table.sortable" in text and "<b>0.190</b>" in text
+
+
+def test_the_html_format_is_one_file_with_every_plot_embedded(synthetic: tuple[Path, Path]) -> None:
+    _, out = synthetic
+    page = _Page()
+    page.feed(render(from_directory(out), "html"))
+    assert len(page.images) == len(list((out / "plots").rglob("*.png")))
+    assert all(src.startswith("data:image/png;base64,") for src in page.images)
 
 
 # --- srl-bench leaderboard -------------------------------------------------------------------------

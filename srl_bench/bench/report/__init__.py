@@ -1,6 +1,6 @@
 """Leaderboard reports, made from a benchmark's saved cell results alone (no training, no
 re-evaluation): the tables per environment, rliable's aggregates across environments, the plots
-behind each number, one self-contained ``index.html``, LaTeX tables and the machine-readable JSON.
+behind each number, ``index.html`` (one page for all of it), LaTeX tables and the machine-readable JSON.
 
 ``srl-bench benchmark`` writes them at its end (``srl_bench.bench.leaderboard.write_leaderboard``);
 ``srl-bench leaderboard DIR`` makes them again from a leaderboard folder or a work directory.

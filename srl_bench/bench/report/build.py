@@ -6,8 +6,8 @@ a :class:`Report`; :func:`write_folder` publishes the whole folder (atomically, 
 kind of ``srl_bench.publish``); :func:`render` gives one format as text.
 
 A leaderboard folder holds ``leaderboard.md`` / ``.csv`` / ``.json`` / ``.tex``, ``index.html`` (one
-self-contained page: every table and plot), ``aggregates.csv`` (across environments), ``runs.csv``,
-``rl_runs.csv``, ``curves.csv`` (the RL learning curves), ``plots/``, ``cells/`` (the cell records, so
+page: every table, every plot linked from ``plots/``), ``aggregates.csv`` (across environments),
+``runs.csv``, ``rl_runs.csv``, ``curves.csv`` (the RL learning curves), ``plots/``, ``cells/`` (the cell records, so
 the folder stands without its work directory: ``srl_bench.bench.published``) and ``timing.json``. Only
 ``leaderboard.md``, ``index.html`` and ``timing.json`` say how long it took; the CSVs and the JSON do
 not, so the same benchmark gives the same bytes however (and however often) it was run.
@@ -268,11 +268,11 @@ class Report:
 
         return render_latex(self)
 
-    def html(self, folder: Path) -> str:
-        """``index.html``, its plots (under ``folder``) embedded."""
+    def html(self, folder: Path, embed: bool = False) -> str:
+        """``index.html``, linking its plots under ``folder`` (or, with ``embed``, holding them)."""
         from srl_bench.bench.report.html import render_html
 
-        return render_html(self, folder)
+        return render_html(self, folder, embed)
 
     # --- plots --------------------------------------------------------------------------------------
 
@@ -445,7 +445,7 @@ def render(source: Source, fmt: str) -> str:
         return report.latex()
     with tempfile.TemporaryDirectory(prefix="srl-bench-leaderboard-") as tmp:
         report.draw(Path(tmp))
-        text = report.html(Path(tmp))
+        text = report.html(Path(tmp), embed=True)
     for note in report.notes:
         print(f"srl-bench: leaderboard: {note}", file=sys.stderr)
     return text

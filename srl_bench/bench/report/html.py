@@ -1,7 +1,9 @@
-"""``index.html``: the whole leaderboard on one self-contained page, to open from a file or share.
+"""``index.html``: the whole leaderboard on one page, to open from a file or share.
 
-Nothing is fetched: the CSS and the few lines of JavaScript are inline and every plot is embedded as
-a base64 ``data:`` URI. A tab per environment (table, interval plot, RL curves, then seed 0 of each
+Nothing is fetched from the network: the CSS and the few lines of JavaScript are inline. The page of a
+leaderboard folder links its plots from ``plots/`` beside it (the folder is what is committed and
+shared, and the plots are in it already); the page printed by ``--format html`` embeds every plot as a
+base64 ``data:`` URI, so that one file stands alone. A tab per environment (table, interval plot, RL curves, then seed 0 of each
 method: training curves, learned state, nearest neighbours, reconstructions) and one for the
 aggregates across environments; a click on a column header sorts the table by it. Without
 JavaScript every section is shown, one after the other.
@@ -15,6 +17,7 @@ import math
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pandas as pd
 
@@ -157,9 +160,12 @@ def _interval_cell(mean: float, low: float, high: float, n: int, best: bool) -> 
     return f'<td data-value="{_value(mean)}"{css}>{text}</td>'
 
 
-def _image(folder: Path, plot: Any) -> str:
-    data = base64.b64encode((folder / plot.path).read_bytes()).decode("ascii")
-    return (f'<figure><img src="data:image/png;base64,{data}" alt="{_esc(plot.caption)}" loading="lazy">'
+def _image(folder: Path, plot: Any, embed: bool) -> str:
+    if embed:
+        source = "data:image/png;base64," + base64.b64encode((folder / plot.path).read_bytes()).decode("ascii")
+    else:
+        source = _esc(quote(Path(plot.path).as_posix()))
+    return (f'<figure><img src="{source}" alt="{_esc(plot.caption)}" loading="lazy">'
             f"<figcaption>{_esc(plot.caption)} <code>{_esc(plot.path)}</code></figcaption></figure>")
 
 
@@ -210,14 +216,19 @@ def across_table(report: Any) -> str:
             + "".join(rows) + "</tbody></table></div>")
 
 
-def render_html(report: Any, folder: Path) -> str:
-    """The page, with the plots of ``report.plots`` (files under ``folder``) embedded."""
+def render_html(report: Any, folder: Path, embed: bool = False) -> str:
+    """The page showing the plots of ``report.plots`` (files under ``folder``): linked by their path
+    relative to ``folder`` (the page is written there), or, with ``embed``, inside the page."""
     folder = Path(folder)
+
+    def image(plot: Any) -> str:
+        return _image(folder, plot, embed)
+
     sections: list[tuple[str, str, str]] = []  # (id, tab title, body)
     plots = report.plots
     across = across_table(report)
     if across:
-        figures = "".join(_image(folder, p) for p in plots if p.section == "across")
+        figures = "".join(image(p) for p in plots if p.section == "across")
         sections.append(("across", "Across environments", (
             "<h2>Across environments</h2>"
             "<p>Per method, over every (seed, environment) run: the interquartile mean (IQM) and the optimality gap "
@@ -230,7 +241,7 @@ def render_html(report: Any, folder: Path) -> str:
     for i, env in enumerate(report.envs()):
         group = report.table[report.table["env"] == env]
         env_plots = [p for p in plots if p.section == env]
-        intervals = "".join(_image(folder, p) for p in env_plots if p.kind == "intervals")
+        intervals = "".join(image(p) for p in env_plots if p.kind == "intervals")
         ranked_by = rank_metrics(group)
         body = [f"<h2>{_esc(env)}</h2>",
                 f'<div class="pair">{env_table(group)}{intervals}</div>',
@@ -242,14 +253,14 @@ def render_html(report: Any, folder: Path) -> str:
             body.append(f"<p><strong>{_esc(UNSEPARATED[0])}</strong>{_esc(UNSEPARATED[1])}</p>")
         curves = [p for p in env_plots if p.kind == "rl_curves"]
         if curves:
-            body.append("<h3>Downstream RL</h3>" + "".join(_image(folder, p) for p in curves))
+            body.append("<h3>Downstream RL</h3>" + "".join(image(p) for p in curves))
         methods = list(dict.fromkeys(p.method for p in env_plots if p.method is not None))
         if methods:
             body.append("<h3>Runs</h3><p>One run per method (seed 0): its training curves, its learned state against "
                         "the true state and its nearest neighbours in learned space on a sample of held-out frames, "
                         "and, for methods with a decoder, its reconstructions.</p>")
             for method in methods:
-                figures = "".join(_image(folder, p) for p in env_plots if p.method == method)
+                figures = "".join(image(p) for p in env_plots if p.method == method)
                 body.append(f"<details open><summary>{_esc(method)}</summary><div class=\"gallery\">{figures}</div>"
                             "</details>")
         sections.append((f"env-{i}", env, "".join(body)))
