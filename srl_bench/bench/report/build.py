@@ -7,10 +7,11 @@ kind of ``srl_bench.publish``); :func:`render` gives one format as text.
 
 A leaderboard folder holds ``leaderboard.md`` / ``.csv`` / ``.json`` / ``.tex``, ``index.html`` (one
 page: every table, every plot linked from ``plots/``), ``aggregates.csv`` (across environments),
-``runs.csv``, ``rl_runs.csv``, ``curves.csv`` (the RL learning curves), ``plots/``, ``cells/`` (the cell records, so
-the folder stands without its work directory: ``srl_bench.bench.published``) and ``timing.json``. Only
-``leaderboard.md``, ``index.html`` and ``timing.json`` say how long it took; the CSVs and the JSON do
-not, so the same benchmark gives the same bytes however (and however often) it was run.
+``runs.csv``, ``rl_runs.csv``, ``curves.csv`` (the RL learning curves), ``plots/``, ``cells/`` (the cell
+records, so the folder stands without its work directory: ``srl_bench.bench.published``) and
+``timing.json``. Only ``leaderboard.md``, ``index.html`` and ``timing.json`` say how long it took; the
+CSVs and the JSON do not, so the same benchmark gives the same bytes however (and however often) it was
+run.
 """
 
 from __future__ import annotations

@@ -3,10 +3,10 @@
 Nothing is fetched from the network: the CSS and the few lines of JavaScript are inline. The page of a
 leaderboard folder links its plots from ``plots/`` beside it (the folder is what is committed and
 shared, and the plots are in it already); the page printed by ``--format html`` embeds every plot as a
-base64 ``data:`` URI, so that one file stands alone. A tab per environment (table, interval plot, RL curves, then seed 0 of each
-method: training curves, learned state, nearest neighbours, reconstructions) and one for the
-aggregates across environments; a click on a column header sorts the table by it. Without
-JavaScript every section is shown, one after the other.
+base64 ``data:`` URI, so that one file stands alone. A tab per environment (table, interval plot, RL
+curves, then seed 0 of each method: training curves, learned state, nearest neighbours, reconstructions)
+and one for the aggregates across environments; a click on a column header sorts the table by it.
+Without JavaScript every section is shown, one after the other.
 """
 
 from __future__ import annotations
