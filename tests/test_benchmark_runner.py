@@ -532,6 +532,28 @@ def test_the_leaderboard_folder_stands_without_its_work_directory(finished: Path
     assert (folder / "runs.csv").read_bytes() == (finished / "out" / "runs.csv").read_bytes()
 
 
+def test_a_work_directory_a_later_run_reused_does_not_change_the_folder(finished: Path, tmp_path: Path,
+                                                                         capsys) -> None:
+    import shutil
+
+    folder, work = _published_copy(finished, tmp_path), tmp_path / "work2"
+    shutil.copytree(finished / "work", work)
+    timing = json.loads((folder / "timing.json").read_text())
+    (folder / "timing.json").write_text(json.dumps({**timing, "work_dir": str(work)}))
+    assert main(["leaderboard", str(folder), "--out", str(tmp_path / "same")]) == 0  # the same run: read live
+    assert "holds other records" not in capsys.readouterr().err
+    assert json.loads((tmp_path / "same" / "timing.json").read_text())["work_dir"] == str(work)
+    # a later run with other settings reuses the work directory: one metrics record is now another's
+    path = work / "cells" / "metrics__CartPole-v0__autoencoder__seed0.json"
+    later = json.loads(path.read_text())
+    path.write_text(json.dumps({**later, "fingerprint": "later", "result": {**later["result"], "knn_mse_ratio": 9.0}}))
+    assert main(["leaderboard", str(folder), "--out", str(tmp_path / "again")]) == 0
+    assert "holds other records for 1 of the cells" in capsys.readouterr().err
+    for name in ("leaderboard.csv", "runs.csv", "rl_runs.csv", "curves.csv", "aggregates.csv"):
+        assert (tmp_path / "again" / name).read_bytes() == (folder / name).read_bytes(), name
+    assert "holds other records" in (tmp_path / "again" / "index.html").read_text()
+
+
 def test_a_new_work_directory_adopts_the_published_records(finished: Path, tmp_path: Path, capsys) -> None:
     import torch
 

@@ -31,7 +31,7 @@ from typing import Any
 import pandas as pd
 
 from srl_bench.bench.cells import RECORDS, Cell, read_record, record_path, recorded_settings
-from srl_bench.publish import read_marker, write_json_atomic
+from srl_bench.publish import read_json, read_marker, write_json_atomic
 
 CURVE_POINTS = "curve_points"  # an RL record's learning curve, as rows of its curve.csv
 
@@ -100,6 +100,19 @@ def keep_other_records(previous: Path, folder: Path, cells: list[Cell]) -> None:
 def has_records(folder: Path) -> bool:
     """Whether ``folder`` carries published cell records."""
     return (folder / RECORDS).is_dir() and any((folder / RECORDS).glob("*.json"))
+
+
+def records_elsewhere(folder: Path, work: Path) -> int:
+    """How many finished records ``folder`` carries that ``work`` holds otherwise (another fingerprint,
+    status or result under the same name): a count above zero means a later run reused the work
+    directory, so its records are not the ones the folder shows."""
+    differ = 0
+    for path in sorted((folder / RECORDS).glob("*.json")):
+        ours, theirs = read_json(path), read_json(work / RECORDS / path.name)
+        if not isinstance(ours, dict) or ours.get("status") != "done" or not isinstance(theirs, dict):
+            continue
+        differ += any(ours.get(field) != theirs.get(field) for field in ("fingerprint", "status", "result"))
+    return differ
 
 
 def adoptable(folder: Path, cells: list[Cell], records: dict[str, dict[str, Any] | None]) -> dict[str, dict[str, Any]]:

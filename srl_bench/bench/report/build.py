@@ -414,7 +414,7 @@ def build_report(source: Source) -> Report:
     table = leaderboard(runs, rl_runs, planned=planned)
     return Report(source, runs, rl_runs, table, withhold_partial(across_envs(runs, rl_runs), planned),
                   withhold_partial(improvement_over(runs, rl_runs), planned), profiles(runs, rl_runs),
-                  collect_curves(source))
+                  collect_curves(source), notes=list(source.notes))
 
 
 def write_folder(source: Source, out: str | Path, say_notes: bool = True) -> Path:

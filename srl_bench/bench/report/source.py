@@ -5,7 +5,8 @@ Two ways in. At the end of a benchmark the runner hands over its config, cells a
 (:func:`from_benchmark`). ``srl-bench leaderboard DIR`` finds them again (:func:`from_directory`):
 DIR is a leaderboard folder (its ``timing.json`` names the work directory and the command; the
 benchmark config comes from its ``leaderboard.json``, else from the YAML the command names; when the
-work directory is gone, the records the folder carries stand for it: ``srl_bench.bench.published``), or a
+work directory is gone, or a later run reused it and its records differ from the folder's, the records the
+folder carries stand for it: ``srl_bench.bench.published``), or a
 work directory itself (the whole benchmark its runs noted in ``WORK/benchmark.json``, every part run
 so far and what is left; else every finished cell record under ``WORK/cells/``, the environments
 named from their datasets' ``meta.json``).
@@ -24,7 +25,7 @@ import pandas as pd
 
 from srl_bench.bench.cells import RECORDS, STAGES, Cell, current_records, plan, read_record
 from srl_bench.bench.config import BenchmarkConfig
-from srl_bench.bench.published import curve_of, has_records
+from srl_bench.bench.published import curve_of, has_records, records_elsewhere
 from srl_bench.errors import SrlBenchError
 from srl_bench.publish import read_json
 
@@ -42,6 +43,7 @@ class Source:
     config: BenchmarkConfig | None = None
     env_ids: dict[str, str] = field(default_factory=dict)  # slug -> env id
     resume: str = ""  # the command that finishes the benchmark (default: ``command``)
+    notes: list[str] = field(default_factory=list)  # what the reader should know of where the records came from
 
     def done(self, stage: str) -> list[Cell]:
         """The finished cells of one stage."""
@@ -211,7 +213,13 @@ def from_directory(path: str | Path, whole: bool = False) -> Source:
             raise SrlBenchError(f"{path / 'timing.json'} does not name the benchmark's work directory (no "
                                 "'work_dir'); give the work directory itself")
         work = Path(timing["work_dir"])
+        notes = []
         if not (work / RECORDS).is_dir() and has_records(path):  # the work directory is gone: the folder's records
+            work = path
+        elif has_records(path) and work.resolve() != path.resolve() and (differ := records_elsewhere(path, work)):
+            notes.append(f"the work directory {work} holds other records for {differ} of the cells this folder "
+                         "carries (a later run reused it), so the folder's own records are read; plots that need "
+                         "a run's outputs are kept from the folder or left out")
             work = path
         if not (work / RECORDS).is_dir():
             raise SrlBenchError(f"the work directory {work} that {path / 'timing.json'} names has no cell records "
@@ -227,6 +235,7 @@ def from_directory(path: str | Path, whole: bool = False) -> Source:
             name = saved["name"] if isinstance(saved, dict) and isinstance(saved.get("name"), str) else work.name
             source = Source(name, work, cells, records, command, str(timing.get("timing", "")) or
                             compute_time(cells, records), None, env_ids)
+        source.notes = notes
         return source
     if (path / RECORDS).is_dir():
         command = f"srl-bench leaderboard {shlex.quote(str(path))}"
