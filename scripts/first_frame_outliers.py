@@ -13,7 +13,6 @@ whether a low GTC says the state lacks the truth or that a few frames dominate t
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -21,14 +20,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from scipy.stats import spearmanr  # noqa: E402
-
-from srl_bench.data import load_dataset  # noqa: E402
-from srl_bench.metrics.core import gtc  # noqa: E402
-from srl_bench.metrics.evaluate import encode_rows  # noqa: E402
-from srl_bench.report import write_json_atomic  # noqa: E402
-from srl_bench.runs import load_run, read_run_config, run_test_episodes  # noqa: E402
+from held_out import held_out_rows, run_parser  # first: it puts this repository on sys.path
+from scipy.stats import spearmanr
+from srl_bench.metrics.core import gtc
+from srl_bench.metrics.evaluate import encode_rows
+from srl_bench.report import write_json_atomic
+from srl_bench.runs import load_run, read_run_config
 
 
 def max_spearman(states: np.ndarray, truth: np.ndarray) -> list[float]:
@@ -38,18 +35,10 @@ def max_spearman(states: np.ndarray, truth: np.ndarray) -> list[float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("run")
-    parser.add_argument("--data", default=None, help="the dataset the run was trained on (default: its recorded path)")
-    parser.add_argument("--out", default=None, help="JSON to write (default: print only)")
-    args = parser.parse_args()
+    args = run_parser(__doc__.splitlines()[0]).parse_args()
     torch.set_num_threads(1)
     run = Path(args.run)
-    data = load_dataset(args.data or json.loads((run / "dataset.json").read_text())["path"])
-    test = run_test_episodes(run, data)
-    if test is None:
-        sys.exit(f"{run} was not trained on {data.path}; give --data the dataset it was trained on")
-    rows = data.frames_of_episodes(np.asarray(test))
+    data, rows = held_out_rows(run, args.data)
     states = encode_rows(load_run(run), data, rows)
     truth = np.asarray(data.states)[rows].astype(np.float64)
     first = np.asarray(data.episode_starts)[rows]

@@ -25,7 +25,9 @@ from srl_bench.publish import Publisher
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.pt"
-RUN_FORMAT = 2  # 2: each loss term's parameters inside its `losses` entry; 1 (no `format` key): flat
+# 3: `reconstruction` records its decoder `output`; 2: each loss term's parameters inside its `losses`
+# entry; 1 (no `format` key): flat
+RUN_FORMAT = 3
 
 # format 1 kept every term's parameters at the top level: key -> (terms that read it, its new name)
 _FLAT_TERM_KEYS = {
@@ -42,17 +44,22 @@ _FLAT_TERM_KEYS = {
 }
 
 
-def upgrade_config(values: dict[str, Any]) -> dict[str, Any]:
-    """A format-1 method config (flat term parameters, bare loss weights) in today's form."""
+def upgrade_config(values: dict[str, Any], run_format: int) -> dict[str, Any]:
+    """A method config recorded in an older run format, in today's form: format 1 kept term parameters
+    flat and loss weights bare; formats 1 and 2 knew only the sigmoid output of ``reconstruction``."""
     values = dict(values)
-    losses = {name: {"weight": weight} for name, weight in (values.pop("losses", None) or {}).items()}
-    for key, (terms, new_key) in _FLAT_TERM_KEYS.items():
-        if key in values:
-            value = values.pop(key)
-            for term in terms:
-                if term in losses:
-                    losses[term][new_key] = value
-    values["losses"] = losses
+    if run_format == 1:
+        losses = {name: {"weight": weight} for name, weight in (values.pop("losses", None) or {}).items()}
+        for key, (terms, new_key) in _FLAT_TERM_KEYS.items():
+            if key in values:
+                value = values.pop(key)
+                for term in terms:
+                    if term in losses:
+                        losses[term][new_key] = value
+        values["losses"] = losses
+    losses = values.get("losses")
+    if run_format <= 2 and isinstance(losses, dict) and isinstance(losses.get("reconstruction"), dict):
+        values["losses"] = {**losses, "reconstruction": {"output": "sigmoid", **losses["reconstruction"]}}
     return values
 
 
@@ -116,8 +123,8 @@ def read_run_config(run_dir: str | Path) -> dict[str, Any]:
 def run_method_config(run_dir: str | Path, run_config: dict[str, Any]) -> MethodConfig:
     """The method config a run recorded (``read_run_config``'s ``config``), upgraded and checked."""
     values = run_config["config"]
-    if run_config.get("format", 1) == 1:
-        values = upgrade_config(values)
+    if run_config.get("format", 1) < RUN_FORMAT:
+        values = upgrade_config(values, run_config.get("format", 1))
     try:
         return validate(get_method(run_config["method"]).config_class, values, f"{run_dir}/{CONFIG_FILE}")
     except SrlBenchError as exc:

@@ -63,7 +63,7 @@ assert load_rl_config("ppo", "srl/CartPole-v0").source.startswith({str(installed
 assert main(["generate", "srl/CartPole-v0", "--episodes", "4", "--max-steps", "10", "--out", "data", "--quiet"]) == 0
 assert main(["train", "denoising_autoencoder", "--data", "data", "--out", "run", "--epochs", "1", "--quiet"]) == 0
 saved = json.loads(Path("run/config.json").read_text())["config"]["losses"]
-assert saved == {{"reconstruction": {{"weight": 1.0, "noise_std": 0.1}}}}, saved
+assert saved == {{"reconstruction": {{"weight": 1.0, "noise_std": 0.1, "output": "linear"}}}}, saved
 assert main(["evaluate", "run", "--data", "data"]) == 0
 print("ok")
 """

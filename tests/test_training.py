@@ -93,6 +93,12 @@ def test_extending_examples_work_as_written(cartpole_data: Path, tmp_path: Path)
         METHODS.pop("ae_inverse", None)
 
 
+def _as_written_before_format_3(run: Path) -> None:
+    """Drop what a run of format 3 adds to the weights: the linear decoder's initialisation flag."""
+    weights = torch.load(run / "model.pt", weights_only=True)
+    torch.save({k: v for k, v in weights.items() if not k.endswith("bias_initialised")}, run / "model.pt")
+
+
 def test_a_format_1_run_still_loads(cartpole_data: Path, tmp_path: Path) -> None:
     run = train("denoising_autoencoder", cartpole_data, tmp_path / "dae", overrides={"epochs": 1}, progress=False)
     config_file = run / "config.json"
@@ -102,9 +108,64 @@ def test_a_format_1_run_still_loads(cartpole_data: Path, tmp_path: Path) -> None
     saved["config"]["losses"] = {"reconstruction": 1.0}
     saved["config"].update(noise_std=0.1, head_hidden=[64, 64], temperature=0.1)
     config_file.write_text(json.dumps(saved))
+    _as_written_before_format_3(run)
     model = load_model(run)
     assert model.objective.terms["reconstruction"].noise_std == 0.1
     assert get_method("denoising_autoencoder").make_config().losses["reconstruction"].noise_std == 0.1
+
+
+def _white_scene(path: Path, size: int = 16, episodes: int = 10, frames: int = 40) -> Path:
+    """Mostly-white frames (as cart-pole's and pendulum's) with a black 3×3 square at a random place."""
+    from srl_bench.data.format import DatasetWriter
+
+    rng = np.random.default_rng(0)
+    with DatasetWriter(path) as writer:
+        for _ in range(episodes):
+            places = rng.integers(0, size - 3, (frames, 2))
+            images = np.full((frames, size, size, 3), 255, np.uint8)
+            for image, (row, col) in zip(images, places):
+                image[row:row + 3, col:col + 3] = 0
+            writer.add_episode({"observations": images, "states": places.astype(np.float32),
+                                "actions": rng.integers(0, 2, frames), "rewards": np.zeros(frames, np.float32),
+                                "episode_starts": np.arange(frames) == 0, "terminated": np.zeros(frames, bool)})
+        return writer.close(meta={"env_id": "white_scene", "image_shape": [size, size, 3],
+                                  "state_names": ["row", "col"], "action_space": {"type": "discrete", "n": 2}})
+
+
+def test_the_autoencoder_draws_a_small_object_on_a_white_scene(tmp_path: Path) -> None:
+    """Below the best constant output (the training frames' mean image) on held-out frames; a decoder
+    squashed by a sigmoid saturates to all white here and stays above it (docs/findings.md, section 6)."""
+    from srl_bench.data import load_dataset
+    from srl_bench.encoder import to_float_nchw
+    from srl_bench.runs import run_test_episodes
+
+    data = load_dataset(_white_scene(tmp_path / "scene"))
+    run = train("autoencoder", data.path, tmp_path / "ae", overrides={"epochs": 20, "patience": 20, "batch_size": 32,
+                                                                     "frame_stack": 1}, progress=False)
+    held_out = data.frames_of_episodes(np.asarray(run_test_episodes(run, data)))
+    images = to_float_nchw(np.array(data.observations))
+    test, fit = images[held_out], images[np.setdiff1d(np.arange(len(images)), held_out)]
+    model = load_model(run)
+    with torch.no_grad():
+        reconstructed = model.objective.terms["reconstruction"].decode(model.encoder.embed(test))
+    mean_image_error = float(((fit.mean(dim=0) - test) ** 2).mean())
+    assert float(((reconstructed - test) ** 2).mean()) < 0.8 * mean_image_error
+
+
+def test_a_format_2_run_keeps_its_sigmoid_decoder(cartpole_data: Path, tmp_path: Path) -> None:
+    run = train("autoencoder", cartpole_data, tmp_path / "ae", overrides={"epochs": 1}, progress=False)
+    config_file = run / "config.json"
+    saved = json.loads(config_file.read_text())
+    assert saved["format"] == 3 and saved["config"]["losses"]["reconstruction"]["output"] == "linear"
+    # what srl-bench 0.3 wrote: no `output`, the decoder squashed by a sigmoid
+    saved["format"] = 2
+    del saved["config"]["losses"]["reconstruction"]["output"]
+    config_file.write_text(json.dumps(saved))
+    _as_written_before_format_3(run)
+    term = load_model(run).objective.terms["reconstruction"]
+    assert term.output == "sigmoid"
+    state = torch.randn(4, term.decoder.fc.in_features)
+    assert torch.equal(term.decode(state), torch.sigmoid(term.decoder(state)))
 
 
 def _nan_after(monkeypatch: pytest.MonkeyPatch, steps: int, term: str = "reconstruction") -> None:

@@ -7,7 +7,7 @@ inverse, reward models), ``priors`` (robotic priors), ``contrastive`` (temporal 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -23,8 +23,13 @@ from srl_bench.nets import ConvDecoder
 
 @register_term
 class Reconstruction(LossTerm):
-    """Pixel reconstruction: mean over pixels of (sigmoid(decoder(s_t)) − o_t)².
+    """Pixel reconstruction: mean over pixels of (ô_t − o_t)², with ô_t = decoder(s_t) (``output:
+    linear``, the default) or sigmoid(decoder(s_t)) (``output: sigmoid``).
 
+    The sigmoid can stall training on scenes that are mostly white (cart-pole, pendulum): reaching
+    the white target 1.0 pushes the logits without bound, they saturate everywhere, the object's
+    pixels included, and the gradient through sigmoid′ ≈ 0 vanishes (docs/findings.md, section 6).
+    The linear output starts at the first training batch's mean colour (the last layer's bias).
     With ``noise_std > 0`` (denoising autoencoder) the encoder sees o_t plus Gaussian noise, and the
     decoder must still reproduce the clean o_t.
     """
@@ -33,23 +38,39 @@ class Reconstruction(LossTerm):
 
     class Config(TermConfig):
         noise_std: NonNegativeFloat = 0.0  # denoising autoencoder: std of the input noise (images in [0, 1])
+        output: Literal["linear", "sigmoid"] = "linear"  # the decoder's output layer (see the class docstring)
 
-    def __init__(self, state_dim: int, image_shape: tuple[int, int, int], noise_std: float = 0.0) -> None:
+    def __init__(self, state_dim: int, image_shape: tuple[int, int, int], noise_std: float = 0.0,
+                 output: str = "linear") -> None:
         super().__init__()
         self.decoder = ConvDecoder(state_dim, image_shape)
         self.noise_std = noise_std
+        self.output = output
+        if output == "linear":
+            # from 0, Adam's small steps take epochs to reach a white background, epochs in which
+            # the object's few pixels hardly move the loss (measured: docs/findings.md, section 6)
+            self.register_buffer("bias_initialised", torch.zeros((), dtype=torch.bool))
 
     @classmethod
     def build(cls, config: Config, context: dict[str, Any]) -> "Reconstruction":
-        return cls(context["state_dim"], context["image_shape"], config.noise_std)
+        return cls(context["state_dim"], context["image_shape"], config.noise_std, config.output)
+
+    def decode(self, state: torch.Tensor) -> torch.Tensor:
+        """ô: the image (N×C×H×W) the decoder makes of ``state``; values outside [0, 1] when linear."""
+        logits = self.decoder(state)
+        return torch.sigmoid(logits) if self.output == "sigmoid" else logits
 
     def forward(self, batch: Batch) -> torch.Tensor:
+        if self.output == "linear" and self.training and not self.bias_initialised:
+            with torch.no_grad():
+                self.decoder.output_bias.copy_(batch.images.mean(dim=(0, 2, 3)))
+                self.bias_initialised.fill_(True)
         if self.noise_std > 0 and self.training:
             noisy = (batch.images + self.noise_std * torch.randn_like(batch.images)).clamp(0, 1)
             state = batch.embed(noisy)
         else:
             state = batch.state
-        return F.mse_loss(torch.sigmoid(self.decoder(state)), batch.images)
+        return F.mse_loss(self.decode(state), batch.images)
 
 
 @register_term

@@ -85,6 +85,11 @@ class ConvDecoder(nn.Module):
         self.deconv = nn.Sequential(*layers)
         self.widths = widths
 
+    @property
+    def output_bias(self) -> torch.Tensor:
+        """The per-channel bias of the last layer: the output's level before the state says anything."""
+        return self.deconv[-1].bias
+
     def forward(self, state: torch.Tensor) -> torch.Tensor:
         x = F.relu(self.fc(state)).view(-1, self.widths[0], *self.start)
         x = self.deconv(x)

@@ -61,8 +61,8 @@ def sample_rows(dataset: Any, test_episodes: list[int] | None, limit: int = SAMP
 def reconstruct(model: Any, images: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """What each reconstructing loss head of ``model`` (an ``SRLModel``) makes of ``images`` (uint8
     N×H×W×C), keyed by term: ``(target, output)``, both float in [0, 1], N×H×W×C for pixel decoders
-    (``reconstruction``: sigmoid(decoder(s)); ``vae_reconstruction``: sigmoid(decoder(μ)), the
-    posterior mean), N×S×S for the spatial autoencoder's grayscale target (W s + b). Each term decodes
+    (``reconstruction``: its decoded image, clipped to [0, 1]; ``vae_reconstruction``: sigmoid(decoder(μ)),
+    the posterior mean), N×S×S for the spatial autoencoder's grayscale target (W s + b). Each term decodes
     the slice of the state it owns (``srl_splits``). Empty for a model without such a head."""
     from srl_bench.losses.batch import Batch
     from srl_bench.losses.spatial import grayscale_target
@@ -77,7 +77,7 @@ def reconstruct(model: Any, images: np.ndarray) -> dict[str, tuple[np.ndarray, n
         view = batch.view(objective.slices[name]) if name in objective.slices else batch
         kind = getattr(type(term), "name", name)
         if kind == "reconstruction":
-            output = torch.sigmoid(term.decoder(view.state))
+            output = term.decode(view.state).clamp(0, 1)
         elif kind == "vae_reconstruction":
             output = torch.sigmoid(term.decoder(view.posterior[0]))
         elif kind == "spatial_reconstruction":
