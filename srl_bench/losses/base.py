@@ -10,7 +10,7 @@ a slice of the state (``srl_splits``): the objective then hands it a view of the
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 import torch
 from pydantic import NonNegativeFloat, PositiveInt
@@ -94,6 +94,19 @@ class LossTerm(nn.Module):
 
     def forward(self, batch: Batch) -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def track_first_batch_start(self) -> None:
+        """Register the ``bias_initialised`` flag ``start_at_first_batch`` keeps: a buffer, saved with the
+        weights, so a resumed training or a reloaded run does not start the bias again."""
+        self.register_buffer("bias_initialised", torch.zeros((), dtype=torch.bool))
+
+    def start_at_first_batch(self, bias: torch.Tensor, value: Callable[[], torch.Tensor]) -> None:
+        """On the first training batch only, set ``bias`` to ``value()``, a statistic of that batch (e.g.
+        its mean image), so training does not spend its first steps moving the output there from 0."""
+        if self.training and not self.bias_initialised:
+            with torch.no_grad():
+                bias.copy_(value())
+                self.bias_initialised.fill_(True)
 
 
 class Objective(nn.Module):

@@ -37,7 +37,7 @@ class SpatialReconstruction(LossTerm):
         self.decoder = nn.Linear(state_dim, size * size)
         # the bias starts at the first training batch's mean image: with a 4-number code, fitting the
         # background from 0 by small Adam steps would take the whole budget before keypoints matter
-        self.register_buffer("bias_initialised", torch.zeros((), dtype=torch.bool))
+        self.track_first_batch_start()
 
     @classmethod
     def build(cls, config: Config, context: dict[str, Any]) -> "SpatialReconstruction":
@@ -45,10 +45,7 @@ class SpatialReconstruction(LossTerm):
 
     def forward(self, batch: Batch) -> torch.Tensor:
         target = batch.get("grayscale_target", lambda: grayscale_target(batch.images, self.size))
-        if self.training and not self.bias_initialised:
-            with torch.no_grad():
-                self.decoder.bias.copy_(target.mean(dim=0))
-                self.bias_initialised.fill_(True)
+        self.start_at_first_batch(self.decoder.bias, lambda: target.mean(dim=0))
         return F.mse_loss(self.decoder(batch.state), target)
 
 

@@ -49,7 +49,7 @@ class Reconstruction(LossTerm):
         if output == "linear":
             # from 0, Adam's small steps take epochs to reach a white background, epochs in which
             # the object's few pixels hardly move the loss (measured: docs/findings.md, section 6)
-            self.register_buffer("bias_initialised", torch.zeros((), dtype=torch.bool))
+            self.track_first_batch_start()
 
     @classmethod
     def build(cls, config: Config, context: dict[str, Any]) -> "Reconstruction":
@@ -61,10 +61,8 @@ class Reconstruction(LossTerm):
         return torch.sigmoid(logits) if self.output == "sigmoid" else logits
 
     def forward(self, batch: Batch) -> torch.Tensor:
-        if self.output == "linear" and self.training and not self.bias_initialised:
-            with torch.no_grad():
-                self.decoder.output_bias.copy_(batch.images.mean(dim=(0, 2, 3)))
-                self.bias_initialised.fill_(True)
+        if self.output == "linear":
+            self.start_at_first_batch(self.decoder.output_bias, lambda: batch.images.mean(dim=(0, 2, 3)))
         if self.noise_std > 0 and self.training:
             noisy = (batch.images + self.noise_std * torch.randn_like(batch.images)).clamp(0, 1)
             state = batch.embed(noisy)
