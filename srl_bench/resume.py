@@ -78,6 +78,7 @@ class ResumeDir:
 
 TRAIN_KIND = "train-resume"
 CHECKPOINT_FILE = "checkpoint.pt"
+PROGRESS_FILE = "progress.json"  # beside the checkpoint: its epoch and seconds, readable without torch
 CHECKPOINT_FORMAT = "srl-bench-train-checkpoint/1"
 
 
@@ -132,6 +133,7 @@ class TrainCheckpoint(ResumeDir):
         torch.save({"format": CHECKPOINT_FORMAT, "fingerprint_sha256": self.digest, "fingerprint": self.fingerprint,
                     **state}, buffer)
         write_text_atomic(self.file, buffer.getvalue())
+        write_json_atomic(self.path / PROGRESS_FILE, {"epoch": int(state["epoch"]), "seconds": float(state["seconds"])})
         self.kept_epoch = int(state["epoch"])
 
     def interrupted_line(self) -> str | None:
@@ -140,3 +142,17 @@ class TrainCheckpoint(ResumeDir):
             return None
         return (f"srl-bench: training is kept after epoch {self.kept_epoch} in {self.path}; run the same command "
                 "again to go on from there")
+
+
+def kept_training(out: str | Path) -> dict[str, float] | None:
+    """The ``{"epoch", "seconds"}`` of the training kept for the run ``out`` (its last finished epoch and
+    the seconds spent up to it), when an interrupted ``srl-bench train`` left one; else None. A
+    checkpoint kept before this file existed counts as epoch 0 and 0 seconds."""
+    area = resume_dir_for(out)
+    if not (area / CHECKPOINT_FILE).is_file():
+        return None
+    progress = read_json(area / PROGRESS_FILE)
+    try:
+        return {"epoch": int(progress["epoch"]), "seconds": float(progress["seconds"])}
+    except (TypeError, KeyError, ValueError):
+        return {"epoch": 0, "seconds": 0.0}

@@ -339,7 +339,7 @@ def test_the_dry_run_of_one_env_is_estimated_from_the_cells_of_the_others(tmp_pa
          "seconds": 60.0, "result": {"timesteps": 512}}))
     (work / "cells" / "broken.json").write_text("{")
     cells = plan(select_part(load_benchmark(config), ["Pendulum-v0"]))
-    left = estimate_seconds(Status(cells, {c.key: None for c in cells}), past_seconds(work))
+    left = estimate_seconds(Status(cells, {c.key: None for c in cells}), past_seconds(work), work)
     trains = [c.key for c in cells if c.stage == "train"]
     assert trains and all("/Pendulum-v0/" in key for key in trains)
     # per seed: autoencoder its cart-pole mean, random its cart-pole time, ae_wide (never run) every train cell's mean
@@ -382,6 +382,61 @@ def test_the_dry_run_counts_trainings_kept_after_an_epoch(tmp_path: Path, capsys
     assert next(line for line in lines if line.startswith("train ")).endswith("(1 to resume from a kept epoch)")
 
 
+def _keep_training(work: Path, run: str, epoch: int, seconds: float) -> None:
+    """What an interrupted training leaves: its checkpoint and progress beside the run it writes."""
+    from srl_bench.resume import CHECKPOINT_FILE, PROGRESS_FILE, resume_dir_for
+
+    kept = resume_dir_for(work / "runs" / "CartPole-v0" / run)
+    kept.mkdir(parents=True)
+    (kept / CHECKPOINT_FILE).write_bytes(b"a training interrupted after an epoch")
+    (kept / PROGRESS_FILE).write_text(json.dumps({"epoch": epoch, "seconds": seconds}))
+
+
+def test_a_kept_training_is_expected_to_cost_what_is_left_of_it(tmp_path: Path) -> None:
+    """ae_wide's trainings take 600 s: one kept after 5 epochs and 450 s is expected to take 150 s
+    more; an auto-encoder's kept after 2 epochs and 900 s (its trainings take 600 s), at least one more
+    epoch, 450 s."""
+    from srl_bench.bench.cells import plan
+    from srl_bench.bench.config import load_benchmark
+    from srl_bench.bench.runner import cell_seconds, kept_trainings, past_seconds
+
+    work = tmp_path / "work"
+    write_finished_trainings(work, {"train/CartPole-v0/ae_wide/seed0": 600.0})
+    _keep_training(work, "ae_wide/seed1", epoch=5, seconds=450.0)
+    _keep_training(work, "autoencoder/seed1", epoch=2, seconds=900.0)
+    write_finished_trainings(work, {"train/CartPole-v0/autoencoder/seed0": 600.0})
+    cells = {cell.key: cell for cell in plan(load_benchmark(write_config(tmp_path)))}
+    kept = kept_trainings(list(cells.values()), work)
+    assert set(kept) == {"train/CartPole-v0/ae_wide/seed1", "train/CartPole-v0/autoencoder/seed1"}
+    spent = past_seconds(work)
+    seconds = {key: cell_seconds(cells[key], spent, kept.get(key)) for key in (
+        "train/CartPole-v0/ae_wide/seed1", "train/CartPole-v0/autoencoder/seed1", "train/CartPole-v0/ae_wide/seed0")}
+    assert seconds == pytest.approx({"train/CartPole-v0/ae_wide/seed1": 150.0,
+                                     "train/CartPole-v0/autoencoder/seed1": 450.0,
+                                     "train/CartPole-v0/ae_wide/seed0": 600.0})
+
+
+def test_a_kept_training_starts_before_the_cells_it_would_follow(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """In row order ae_wide's trainings come last; kept after an epoch, one is the first cell started
+    once its dataset is there, so a run resumed under a time limit finishes what it began."""
+    from srl_bench.bench import backends
+
+    compute, started = backends.compute, []
+
+    def stop_at_the_first_training(payload, *args):
+        started.append(payload["key"])
+        if payload["stage"] != "dataset":
+            raise KeyboardInterrupt
+        return compute(payload, *args)
+
+    _keep_training(tmp_path / "work", "ae_wide/seed1", epoch=1, seconds=5.0)
+    monkeypatch.setattr(backends, "compute", stop_at_the_first_training)
+    with pytest.raises(KeyboardInterrupt):
+        run_benchmark(write_config(tmp_path), progress=False)
+    assert started == ["dataset/CartPole-v0", "train/CartPole-v0/ae_wide/seed1"]
+
+
 def test_an_rl_cell_is_estimated_from_agents_of_its_own_algorithm(tmp_path: Path) -> None:
     """Before any MiniPacman agent has run, its PPO agents cost what cart-pole's PPO agents cost per
     step, not a mean with pendulum's SAC ones (a SAC step costs many PPO steps)."""
@@ -408,11 +463,11 @@ def test_an_rl_cell_is_estimated_from_agents_of_its_own_algorithm(tmp_path: Path
              "result": {"timesteps": 512}}))
     cells = [c for c in plan(select_part(load_benchmark(config), ["MiniPacman-v0"])) if c.stage == "rl"]
     assert len(cells) == 6  # ground truth, the random policy and the auto-encoder's agent, 2 seeds each
-    left = estimate_seconds(Status(cells, {c.key: None for c in cells}), past_seconds(work, algo_of))
+    left = estimate_seconds(Status(cells, {c.key: None for c in cells}), past_seconds(work, algo_of), work)
     # the agents at cart-pole's PPO rate; the random policy (which trains nothing) at its own rate only
     assert left["rl"] == pytest.approx((4 * 10.0 + 2 * 1.0) * 1024 / 512)
     # without the algorithms the two agents' rates are mixed
-    mixed = estimate_seconds(Status(cells, {c.key: None for c in cells}), past_seconds(work))
+    mixed = estimate_seconds(Status(cells, {c.key: None for c in cells}), past_seconds(work), work)
     assert mixed["rl"] == pytest.approx((4 * (10.0 + 1000.0) / 2 + 2 * 1.0) * 1024 / 512)
 
 

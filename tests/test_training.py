@@ -277,7 +277,7 @@ def _interrupt_after_epoch(monkeypatch: pytest.MonkeyPatch, epoch: int) -> None:
 
 def test_an_interrupted_training_resumes_to_the_weights_of_an_uninterrupted_one(
         cartpole_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
-    from srl_bench.resume import resume_dir_for
+    from srl_bench.resume import kept_training, resume_dir_for
 
     overrides = {"epochs": 4, "patience": 10, "batch_size": 32}  # the VAE samples: torch's generator matters too
     whole = train("vae", cartpole_data, tmp_path / "whole", overrides=overrides, seed=3, progress=False)
@@ -289,6 +289,8 @@ def test_an_interrupted_training_resumes_to_the_weights_of_an_uninterrupted_one(
             train("vae", cartpole_data, out, overrides=overrides, seed=3, progress=False)
     assert not out.exists() and (resume_dir_for(out) / "checkpoint.pt").is_file()
     assert f"training is kept after epoch 2 in {resume_dir_for(out)}" in capsys.readouterr().err
+    kept = kept_training(out)  # what the benchmark runner reads to schedule it
+    assert kept is not None and kept["epoch"] == 2 and kept["seconds"] > 0
     resumed = train("vae", cartpole_data, out, overrides=overrides, seed=3, progress=False)
     assert "resuming training after epoch 2" in capsys.readouterr().err
     assert not resume_dir_for(out).exists(), "a published run leaves no checkpoint behind"

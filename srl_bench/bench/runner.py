@@ -25,7 +25,7 @@ from srl_bench.bench.config import BenchmarkConfig, load_benchmark, resolve_benc
 from srl_bench.bench.published import adoptable, is_benchmark_folder, outputs_to_remake, publish_record
 from srl_bench.errors import SrlBenchError, TimeLimitReached
 from srl_bench.publish import check_output_path, write_json_atomic
-from srl_bench.resume import CHECKPOINT_FILE, resume_dir_for
+from srl_bench.resume import kept_training
 
 # rough seconds per cell on 2 CPU cores, for --dry-run before anything has run
 FIRST_GUESS = {"dataset": 20.0, "train": 60.0, "metrics": 10.0, "rl": 120.0}
@@ -127,28 +127,42 @@ def past_seconds(work: Path, algo_of: dict[str, str] | None = None) -> Spent:
     return spent
 
 
-def cell_seconds(cell: Cell, spent: Spent) -> float:
+def cell_seconds(cell: Cell, spent: Spent, kept: dict[str, float] | None = None) -> float:
     """A cell's expected seconds: the mean of the finished cells most like it in ``spent`` (the first of
     :func:`_similar`'s groups that has any), else a first guess. An RL cell costs their mean seconds per
-    timestep times its own timesteps (another env's budget is often several times larger)."""
+    timestep times its own timesteps (another env's budget is often several times larger). A training
+    that goes on from a ``kept`` epoch (:func:`srl_bench.resume.kept_training`) costs what is left of
+    that mean, and at least one more epoch of the kind it ran."""
     if "readout_of" in cell.spec:  # a read-out copies a run: seconds at most
         return 0.0
     samples = next((spent[g] for g in _similar(cell.stage, cell.key, cell.spec.get("algo")) if spent.get(g)), None)
     if not samples:
-        return FIRST_GUESS[cell.stage]
-    steps = cell.spec.get("timesteps") if cell.stage == "rl" else None
-    rates = [seconds / done_steps for seconds, done_steps in samples if done_steps]
-    if steps and rates:
-        return sum(rates) / len(rates) * steps
-    return sum(seconds for seconds, _ in samples) / len(samples)
+        expected = FIRST_GUESS[cell.stage]
+    else:
+        steps = cell.spec.get("timesteps") if cell.stage == "rl" else None
+        rates = [seconds / done_steps for seconds, done_steps in samples if done_steps]
+        expected = (sum(rates) / len(rates) * steps if steps and rates
+                    else sum(seconds for seconds, _ in samples) / len(samples))
+    if kept and kept["epoch"] > 0:
+        return max(expected - kept["seconds"], kept["seconds"] / kept["epoch"])
+    return expected
 
 
-def estimate_seconds(status: Status, spent: Spent) -> dict[str, float]:
-    """Seconds of work left per stage: the sum of :func:`cell_seconds` over the cells to do."""
+def kept_trainings(cells: list[Cell], work: Path) -> dict[str, dict[str, float]]:
+    """The training cells an interrupted run left a kept epoch for, by key (see
+    :func:`srl_bench.resume.kept_training`)."""
+    kept = {cell.key: kept_training(work / cell.out) for cell in cells if cell.stage == "train" and cell.out}
+    return {key: progress for key, progress in kept.items() if progress is not None}
+
+
+def estimate_seconds(status: Status, spent: Spent, work: Path) -> dict[str, float]:
+    """Seconds of work left per stage: the sum of :func:`cell_seconds` over the cells to do (a training
+    kept after an epoch in ``work`` counts what is left of it)."""
+    todo = [cell for cell in status.cells if not status.done(cell.key)]
+    kept = kept_trainings(todo, work)
     left: dict[str, float] = Counter()
-    for cell in status.cells:
-        if not status.done(cell.key):
-            left[cell.stage] += cell_seconds(cell, spent)
+    for cell in todo:
+        left[cell.stage] += cell_seconds(cell, spent, kept.get(cell.key))
     return dict(left)
 
 
@@ -170,7 +184,8 @@ def describe_plan(status: Status, jobs: int, work: Path) -> str:
              "interrupted after an epoch)"]
     if status.adopted:
         lines.insert(0, f"{len(status.adopted)} cell(s) done by the records the leaderboard folder carries")
-    left = estimate_seconds(status, spent_so_far(status, work))
+    left = estimate_seconds(status, spent_so_far(status, work), work)
+    kept = kept_trainings([c for c in status.cells if not status.done(c.key)], work)
     for stage in STAGES:
         cells = [c for c in status.cells if c.stage == stage]
         if not cells:
@@ -179,8 +194,7 @@ def describe_plan(status: Status, jobs: int, work: Path) -> str:
         remade = sum(c.key in status.remake for c in cells)
         stale = sum(1 for c in cells if not status.done(c.key) and c.key not in status.remake
                     and status.records[c.key] is not None and status.records[c.key].get("status") == "done")
-        resumable = sum(1 for c in cells if not status.done(c.key) and c.out
-                        and (resume_dir_for(work / c.out) / CHECKPOINT_FILE).is_file())
+        resumable = sum(c.key in kept for c in cells)
         notes = ([f"{stale} stale"] * bool(stale) + [f"{remade} remade"] * bool(remade)
                  + [f"{resumable} to resume from a kept epoch"] * bool(resumable))
         lines.append(f"{stage:<8} {len(cells):>6} {done:>6} {len(cells) - done:>6}" + (f"  ({', '.join(notes)})" if notes else ""))
@@ -224,12 +238,15 @@ def execute(status: Status, work: Path, backend_name: str, jobs: int | None, add
     is also published into the leaderboard folder ``records_to`` as it comes (when given). With a
     ``deadline`` (a ``time.monotonic()`` value), a cell starts only if it is expected to end before it
     (:func:`cell_seconds`); when nothing runs and no ready cell fits, the cells left go to
-    ``status.unstarted`` and the run returns."""
+    ``status.unstarted`` and the run returns. Trainings an earlier run left kept after an epoch start
+    first, so a run resumed under a time limit finishes what was begun before it begins more."""
     from tqdm.auto import tqdm
 
     todo = [cell for cell in row_order(status.cells) if not status.done(cell.key)]
     if not todo:
         return
+    kept = kept_trainings(todo, work)
+    todo.sort(key=lambda cell: cell.key not in kept)
     backend = make_backend(backend_name, str(work), threads, jobs, address)
     by_key = {cell.key: cell for cell in todo}
     spent = spent_so_far(status, work) if deadline is not None else None
@@ -245,7 +262,7 @@ def execute(status: Status, work: Path, backend_name: str, jobs: int | None, add
                     status.skipped.add(cell.key)
                     bar.update()
                 elif len(running) < backend.slots and all(status.done(dep) for dep in cell.deps):
-                    if spent is not None and time.monotonic() + cell_seconds(cell, spent) > deadline:
+                    if spent is not None and time.monotonic() + cell_seconds(cell, spent, kept.get(cell.key)) > deadline:
                         too_long.add(cell.key)
                         continue
                     waiting.remove(cell)
@@ -375,6 +392,6 @@ def run_benchmark(config_path: str | Path, out_dir: str | Path | None = None, wo
         raise TimeLimitReached(
             f"stopped at the time limit ({_duration(time_limit)}) with {len(status.reused) + len(status.computed)} of "
             f"{len(status.cells)} cells done, as the next, {first.key}, is expected to take about "
-            f"{_duration(cell_seconds(first, spent_so_far(status, work)))}; the leaderboard of the cells done is in "
+            f"{_duration(cell_seconds(first, spent_so_far(status, work), kept_trainings([first], work).get(first.key)))}; the leaderboard of the cells done is in "
             f"{out}/; run the same command again to go on")
     return out
