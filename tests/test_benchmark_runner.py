@@ -382,6 +382,26 @@ def test_the_dry_run_counts_trainings_kept_after_an_epoch(tmp_path: Path, capsys
     assert next(line for line in lines if line.startswith("train ")).endswith("(1 to resume from a kept epoch)")
 
 
+def test_an_untrained_row_does_not_set_what_a_training_costs(tmp_path: Path) -> None:
+    """MiniPacman's untrained rows finish in seconds; a method trained on no env yet is then expected
+    to cost what the env's real trainings cost (here 600 s), not those rows' seconds, which once let a
+    run start an hour's training seconds before its time limit."""
+    from srl_bench.bench.cells import plan
+    from srl_bench.bench.config import load_benchmark
+    from srl_bench.bench.runner import cell_seconds, past_seconds
+
+    work = tmp_path / "work"
+    write_finished_trainings(work, {"train/CartPole-v0/autoencoder/seed0": 600.0})
+    for seed in (0, 1):
+        (work / "cells" / f"train__CartPole-v0__random__seed{seed}.json").write_text(json.dumps(
+            {"key": f"train/CartPole-v0/random/seed{seed}", "stage": "train", "fingerprint": "old", "status": "done",
+             "seconds": 0.05, "result": {"epochs_run": 0, "stopped": "not_trained"}}))
+    cells = {cell.key: cell for cell in plan(load_benchmark(write_config(tmp_path)))}
+    spent = past_seconds(work)
+    assert cell_seconds(cells["train/CartPole-v0/ae_wide/seed0"], spent) == pytest.approx(600.0)
+    assert cell_seconds(cells["train/CartPole-v0/random/seed1"], spent) == pytest.approx(0.05)
+
+
 def _keep_training(work: Path, run: str, epoch: int, seconds: float) -> None:
     """What an interrupted training leaves: its checkpoint and progress beside the run it writes."""
     from srl_bench.resume import CHECKPOINT_FILE, PROGRESS_FILE, resume_dir_for

@@ -383,7 +383,8 @@ def compute(cell: dict[str, Any], work_dir: str, threads: int) -> dict[str, Any]
     finally:
         torch.set_num_threads(previous_threads)
     record["seconds"] = round(time.perf_counter() - started, 2)
-    if spec.stage == "train" and record["status"] == "done":  # a resumed training's earlier epochs count too
+    if spec.stage == "train" and record["status"] == "done" and "readout_of" not in spec.spec:
+        # a resumed training's earlier epochs count too (a read-out's summary is its source's: not its cost)
         record["seconds"] = max(record["seconds"], float(record["result"].get("seconds") or 0.0))
     write_json_atomic(record_path(work, spec), record)
     return record

@@ -82,16 +82,17 @@ def adopt(status: Status, work: Path) -> None:
         write_json_atomic(record_path(work, by_key[key]), status.records[key])
 
 
-def _similar(stage: str, key: str, algo: str | None = None) -> list[tuple[str, ...]]:
+def _similar(stage: str, key: str, algo: str | None = None, alone: bool = False) -> list[tuple[str, ...]]:
     """Keys of ever coarser groups of cells expected to cost alike: same stage, env and method; same
     stage and env; for an RL cell whose algorithm is known, same algorithm and method, then same
     algorithm (a SAC step costs many PPO steps); same stage and method; same stage. A training looks
     to the same method's trainings on other envs before other methods' on its env: what it costs is
     mostly the method's (none for an untrained row, an hour for World Models here). The random
-    policy, which trains no agent, is grouped with its own cells only."""
+    policy, which trains no agent, is grouped with its own cells only, as is a cell ``alone`` (an
+    untrained row's training, which takes seconds)."""
     parts = key.split("/")
     env, name = (parts[1], parts[2]) if len(parts) > 2 else (parts[-1], "")
-    if stage == "rl" and name == UNTRAINED_AGENT:  # it trains nothing: it stands for no agent but itself
+    if alone or (stage == "rl" and name == UNTRAINED_AGENT):  # it stands for no cell but its row's
         return [(stage, env, name), (stage, "", name)]
     if stage == "train":
         return [(stage, env, name), (stage, "", name), (stage, env, ""), (stage, "", "")]
@@ -107,8 +108,10 @@ def note_spent(spent: Spent, record: Any, algo: str | None = None) -> None:
     an RL cell's algorithm, where known)."""
     if isinstance(record, dict) and record.get("status") == "done" and record.get("stage") in STAGES \
             and isinstance(record.get("key"), str):
-        steps = (record.get("result") or {}).get("timesteps") if record["stage"] == "rl" else None
-        for group in _similar(record["stage"], record["key"], algo):
+        result = record.get("result") or {}
+        steps = result.get("timesteps") if record["stage"] == "rl" else None
+        untrained = record["stage"] == "train" and result.get("stopped") == "not_trained"
+        for group in _similar(record["stage"], record["key"], algo, alone=untrained):
             spent[group].append((float(record.get("seconds", 0.0)), float(steps) if steps else None))
 
 
