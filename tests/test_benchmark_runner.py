@@ -339,7 +339,7 @@ def test_the_dry_run_of_one_env_is_estimated_from_the_cells_of_the_others(tmp_pa
          "seconds": 60.0, "result": {"timesteps": 512}}))
     (work / "cells" / "broken.json").write_text("{")
     cells = plan(select_part(load_benchmark(config), ["Pendulum-v0"]))
-    left = estimate_seconds(Status(cells, {c.key: None for c in cells}), past_seconds(work), work)
+    left = estimate_seconds(Status(cells, {c.key: None for c in cells}), past_seconds(work), {})
     trains = [c.key for c in cells if c.stage == "train"]
     assert trains and all("/Pendulum-v0/" in key for key in trains)
     # per seed: autoencoder its cart-pole mean, random its cart-pole time, ae_wide (never run) every train cell's mean
@@ -483,11 +483,11 @@ def test_an_rl_cell_is_estimated_from_agents_of_its_own_algorithm(tmp_path: Path
              "result": {"timesteps": 512}}))
     cells = [c for c in plan(select_part(load_benchmark(config), ["MiniPacman-v0"])) if c.stage == "rl"]
     assert len(cells) == 6  # ground truth, the random policy and the auto-encoder's agent, 2 seeds each
-    left = estimate_seconds(Status(cells, {c.key: None for c in cells}), past_seconds(work, algo_of), work)
+    left = estimate_seconds(Status(cells, {c.key: None for c in cells}), past_seconds(work, algo_of), {})
     # the agents at cart-pole's PPO rate; the random policy (which trains nothing) at its own rate only
     assert left["rl"] == pytest.approx((4 * 10.0 + 2 * 1.0) * 1024 / 512)
     # without the algorithms the two agents' rates are mixed
-    mixed = estimate_seconds(Status(cells, {c.key: None for c in cells}), past_seconds(work), work)
+    mixed = estimate_seconds(Status(cells, {c.key: None for c in cells}), past_seconds(work), {})
     assert mixed["rl"] == pytest.approx((4 * (10.0 + 1000.0) / 2 + 2 * 1.0) * 1024 / 512)
 
 

@@ -158,14 +158,13 @@ def kept_trainings(cells: list[Cell], work: Path) -> dict[str, dict[str, float]]
     return {key: progress for key, progress in kept.items() if progress is not None}
 
 
-def estimate_seconds(status: Status, spent: Spent, work: Path) -> dict[str, float]:
+def estimate_seconds(status: Status, spent: Spent, kept: dict[str, dict[str, float]]) -> dict[str, float]:
     """Seconds of work left per stage: the sum of :func:`cell_seconds` over the cells to do (a training
-    kept after an epoch in ``work`` counts what is left of it)."""
-    todo = [cell for cell in status.cells if not status.done(cell.key)]
-    kept = kept_trainings(todo, work)
+    in ``kept``, :func:`kept_trainings`, counts what is left of it)."""
     left: dict[str, float] = Counter()
-    for cell in todo:
-        left[cell.stage] += cell_seconds(cell, spent, kept.get(cell.key))
+    for cell in status.cells:
+        if not status.done(cell.key):
+            left[cell.stage] += cell_seconds(cell, spent, kept.get(cell.key))
     return dict(left)
 
 
@@ -187,8 +186,8 @@ def describe_plan(status: Status, jobs: int, work: Path) -> str:
              "interrupted after an epoch)"]
     if status.adopted:
         lines.insert(0, f"{len(status.adopted)} cell(s) done by the records the leaderboard folder carries")
-    left = estimate_seconds(status, spent_so_far(status, work), work)
     kept = kept_trainings([c for c in status.cells if not status.done(c.key)], work)
+    left = estimate_seconds(status, spent_so_far(status, work), kept)
     for stage in STAGES:
         cells = [c for c in status.cells if c.stage == stage]
         if not cells:
