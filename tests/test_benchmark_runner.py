@@ -491,6 +491,32 @@ def test_an_rl_cell_is_estimated_from_agents_of_its_own_algorithm(tmp_path: Path
     assert mixed["rl"] == pytest.approx((4 * (10.0 + 1000.0) / 2 + 2 * 1.0) * 1024 / 512)
 
 
+def test_the_ground_truth_agent_does_not_set_what_an_env_s_pixel_agents_cost(tmp_path: Path) -> None:
+    """The true state's agent reads no frames: once MiniPacman's had run (34 s per 100k steps), its
+    rate set every pixel-reading agent's there, and a run started a raw-pixels agent of ~30 min a
+    minute before its time limit. An agent now looks to its own representation's rate on another env
+    first (here cart-pole's auto-encoder agent) before the env's other agents."""
+    from srl_bench.bench.cells import plan
+    from srl_bench.bench.config import load_benchmark
+    from srl_bench.bench.runner import cell_seconds, past_seconds
+
+    config = write_config(tmp_path, **{
+        "\nrl:": "\n  - {id: srl/MiniPacman-v0, episodes: 2, max_steps: 10}\nrl:",
+        "timesteps: {srl/CartPole-v0: 512}": "timesteps: {srl/CartPole-v0: 512, srl/MiniPacman-v0: 1024}",
+        "  set: {n_envs: 2, n_steps: 64, batch_size: 64, n_epochs: 1}\n": ""})
+    cells = {c.key: c for c in plan(load_benchmark(config))}
+    algo_of = {key: c.spec["algo"] for key, c in cells.items() if c.stage == "rl"}
+    work = tmp_path / "work"
+    (work / "cells").mkdir(parents=True)
+    for key, seconds in (("rl/MiniPacman-v0/ground_truth/seed0", 1.0), ("rl/CartPole-v0/autoencoder/seed0", 100.0)):
+        (work / "cells" / f"{key.replace('/', '__')}.json").write_text(json.dumps(
+            {"key": key, "stage": "rl", "fingerprint": "old", "status": "done", "seconds": seconds,
+             "result": {"timesteps": 512 if "CartPole" in key else 1024}}))
+    spent = past_seconds(work, algo_of)
+    assert cell_seconds(cells["rl/MiniPacman-v0/autoencoder/seed0"], spent) == pytest.approx(100.0 * 1024 / 512)
+    assert cell_seconds(cells["rl/MiniPacman-v0/ground_truth/seed1"], spent) == pytest.approx(1.0)
+
+
 def test_sampled_evaluation_is_in_the_fingerprints_of_that_env_only(tmp_path: Path) -> None:
     """configs/rl/ppo.yaml evaluates MiniPacman agents on sampled actions (rl-zoo3's practice for
     maze games, where greedy policies loop): its RL cells say so; cart-pole's specs are unchanged."""
