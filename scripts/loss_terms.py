@@ -28,7 +28,7 @@ from srl_bench.report import write_json_atomic  # noqa: E402
 
 def summarise(run: Path) -> dict:
     """One run's per-term validation summary (see the module docstring)."""
-    rows = list(csv.DictReader(open(run / "train_log.csv")))
+    rows = list(csv.DictReader((run / "train_log.csv").read_text().splitlines()))
     config = json.loads((run / "config.json").read_text())["config"]
     weights = {name: float(term.get("weight", 1.0)) for name, term in config.get("losses", {}).items()}
     terms = [key[len("val_"):] for key in rows[0] if key.startswith("val_") and key != "val_total"]
