@@ -91,7 +91,8 @@ def _similar(stage: str, key: str, algo: str | None = None, alone: bool = False)
     mostly the method's (none for an untrained row, an hour for World Models here). The random
     policy, which trains no agent, is grouped with its own cells only, as is a cell ``alone`` (an
     untrained row's training, which takes seconds). The ground truth's agent, which reads no frames,
-    stays out of its env's group: on MiniPacman it took 34 s per 100k steps, the raw pixels' ~45× that (cart-pole's rate)."""
+    stays out of its env's group: on MiniPacman it took 34 s per 100k steps, the raw pixels' ~45×
+    that (cart-pole's rate)."""
     parts = key.split("/")
     env, name = (parts[1], parts[2]) if len(parts) > 2 else (parts[-1], "")
     if alone or (stage == "rl" and name == UNTRAINED_AGENT):  # it stands for no cell but its row's
